@@ -1,0 +1,79 @@
+"""The cluster's calendar: debates, meetings, visits, ceremonies …"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm import times
+from crm.errors import ValidationError
+from crm.models import Event, EventKind
+from crm.vocabulary import choices, fold
+
+
+def kind(raw: str) -> EventKind:
+    try:
+        return EventKind(fold(raw).replace(" ", "_"))
+    except ValueError:
+        raise ValidationError(f"unknown event kind {raw!r}; allowed: {choices(EventKind)}", "kind") from None
+
+
+def add(
+    session: Session,
+    kind: EventKind,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    timezone: str,
+    *,
+    place: str | None = None,
+    online_url: str | None = None,
+    capacity: int | None = None,
+    organiser: str | None = None,
+    description: str | None = None,
+) -> Event:
+    if not title.strip():
+        raise ValidationError("an event needs a title", "title")
+    times.zone(timezone)
+    if ends_at < starts_at:
+        raise ValidationError("the event ends before it starts", "end")
+    if capacity is not None and capacity <= 0:
+        raise ValidationError("capacity must be a positive number", "capacity")
+    if online_url and not online_url.startswith(("https://", "http://")):
+        raise ValidationError("the online link must start with https:// or http://", "online_url")
+    event = Event(
+        kind=kind, title=title.strip(), starts_at=starts_at, ends_at=ends_at, timezone=timezone,
+        place=place, online_url=online_url, capacity=capacity, organiser=organiser,
+        description=description,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def list_between(session: Session, since: datetime | None = None, until: datetime | None = None) -> list[Event]:
+    query = select(Event).order_by(Event.starts_at, Event.id)
+    if since:
+        query = query.where(Event.starts_at >= since)
+    if until:
+        query = query.where(Event.starts_at < until)
+    return list(session.scalars(query))
+
+
+def summary(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "kind": event.kind.value,
+        "title": event.title,
+        "starts_at": event.starts_at.isoformat(),
+        "ends_at": event.ends_at.isoformat(),
+        "local_start": times.local(event.starts_at, event.timezone),
+        "timezone": event.timezone,
+        "place": event.place,
+        "online_url": event.online_url,
+        "capacity": event.capacity,
+        "organiser": event.organiser,
+    }

@@ -1,0 +1,200 @@
+"""Contacts: add, edit, find, list, describe. Validation goes through crm.fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from crm import consent, custom_fields, fields, organisations, perception, tags
+from crm.errors import Conflict, NotFound, ValidationError
+from crm.models import Contact, Tag, TargetGroup, contact_tags
+
+# Column name -> parser of a person's text. The order is the export's column order.
+PARSERS: dict[str, Callable[[str], Any]] = {
+    "first_name": lambda s: s.strip(),
+    "last_name": lambda s: s.strip(),
+    "email": fields.email,
+    "phone": fields.phone,
+    "language": fields.language,
+    "position": lambda s: s.strip(),
+    "city": lambda s: s.strip(),
+    "target": fields.target,
+    "membership": fields.membership,
+    "member_since": lambda s: fields.day(s, "member_since"),
+    "member_until": lambda s: fields.day(s, "member_until"),
+    "notes": lambda s: s,
+}
+MAX_LENGTH = {"first_name": 120, "last_name": 120, "position": 200, "city": 120, "email": 320}
+
+
+def clean(values: Mapping[str, str | None]) -> dict[str, Any]:
+    """Person's text -> typed column values; blank values are left out."""
+    result: dict[str, Any] = {}
+    for name, raw in values.items():
+        if raw is None or not str(raw).strip():
+            continue
+        parser = PARSERS.get(name)
+        if parser is None:
+            raise ValidationError(f"unknown contact field {name!r}", name)
+        try:
+            value = parser(str(raw))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, name) from None
+        limit = MAX_LENGTH.get(name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise ValidationError(f"longer than {limit} characters", name)
+        result[name] = value
+    since, until = result.get("member_since"), result.get("member_until")
+    if isinstance(since, date) and isinstance(until, date) and until < since:
+        raise ValidationError("member_until is before member_since", "member_until")
+    return result
+
+
+def find_by_email(session: Session, address: str) -> Contact | None:
+    return session.scalar(select(Contact).where(func.lower(Contact.email) == address.strip().lower()))
+
+
+def get(session: Session, ref: str | int) -> Contact:
+    """By id or by email address."""
+    text = str(ref).strip()
+    contact = session.get(Contact, int(text)) if text.isdigit() else find_by_email(session, text)
+    if contact is None:
+        raise NotFound(f"no contact {text!r}")
+    return contact
+
+
+def _check_email_free(session: Session, address: str | None, contact_id: int | None) -> None:
+    if address is None:
+        return
+    other = find_by_email(session, address)
+    if other is not None and other.id != contact_id:
+        raise Conflict(f"{address} is already contact #{other.id}")
+
+
+def _apply_extras(
+    session: Session,
+    contact: Contact,
+    organisation: str | None,
+    add_tags: Iterable[str],
+    custom: Mapping[str, str],
+) -> None:
+    if organisation:
+        org_ids = organisations.ids_by_name(session, [organisation], create=True)
+        contact.organisation_id = org_ids[organisations.key(organisation)]
+    tag_ids = tags.ids(session, add_tags)
+    tags.link(session, [(contact.id, tag_id) for tag_id in tag_ids.values()])
+    if custom:
+        known = custom_fields.ensure(session, custom)
+        typed = custom_fields.coerce(known, custom)
+        custom_fields.put(session, [custom_fields.row_for(contact.id, known[k], v) for k, v in typed.items()])
+
+
+def add(
+    session: Session,
+    values: Mapping[str, str | None],
+    *,
+    organisation: str | None = None,
+    add_tags: Iterable[str] = (),
+    custom: Mapping[str, str] | None = None,
+) -> Contact:
+    data = clean(values)
+    if not (data.get("email") or data.get("last_name") or data.get("first_name")):
+        raise ValidationError("a contact needs at least an email address or a name", "email")
+    _check_email_free(session, data.get("email"), None)
+    contact = Contact(**data)
+    session.add(contact)
+    session.flush()
+    _apply_extras(session, contact, organisation, add_tags, custom or {})
+    session.flush()
+    session.refresh(contact)
+    return contact
+
+
+def edit(
+    session: Session,
+    ref: str | int,
+    values: Mapping[str, str | None],
+    *,
+    organisation: str | None = None,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    custom: Mapping[str, str] | None = None,
+    clear: Iterable[str] = (),
+) -> Contact:
+    """Change the given fields; ``clear`` names fields to empty (blank values are ignored)."""
+    contact = get(session, ref)
+    data = clean(values)
+    _check_email_free(session, data.get("email"), contact.id)
+    for name in clear:
+        if name not in PARSERS:
+            raise ValidationError(f"unknown contact field {name!r}", "clear")
+        setattr(contact, name, None)
+    for name, value in data.items():
+        setattr(contact, name, value)
+    session.flush()
+    _apply_extras(session, contact, organisation, add_tags, custom or {})
+    remove = list(remove_tags)
+    if remove:
+        tags.unlink(session, contact.id, remove)
+    session.flush()
+    session.refresh(contact)
+    return contact
+
+
+def list_page(
+    session: Session,
+    *,
+    search: str | None = None,
+    target: TargetGroup | None = None,
+    tag: str | None = None,
+    organisation_id: int | None = None,
+    limit: int | None = 100,
+    offset: int = 0,
+) -> list[Contact]:
+    query = select(Contact).options(selectinload(Contact.tags)).order_by(Contact.id)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            or_(
+                func.lower(Contact.email).like(pattern),
+                func.lower(Contact.last_name).like(pattern),
+                func.lower(Contact.first_name).like(pattern),
+            )
+        )
+    if target:
+        query = query.where(Contact.target == target)
+    if tag:
+        query = query.where(
+            Contact.id.in_(select(contact_tags.c.contact_id).join(Tag).where(Tag.name == tags.clean(tag)))
+        )
+    if organisation_id:
+        query = query.where(Contact.organisation_id == organisation_id)
+    if limit is not None:
+        query = query.limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def summary(contact: Contact) -> dict[str, Any]:
+    """The contact's own fields, JSON-ready (listings)."""
+    data: dict[str, Any] = {"id": contact.id}
+    for name in PARSERS:
+        value = getattr(contact, name)
+        data[name] = value.isoformat() if isinstance(value, date) else (str(value) if value is not None else None)
+    data["organisation"] = contact.organisation.name if contact.organisation else None
+    data["tags"] = [t.name for t in contact.tags]
+    return data
+
+
+def describe(session: Session, contact: Contact) -> dict[str, Any]:
+    """Everything about one contact (show): fields, custom values, consent, perception."""
+    data = summary(contact)
+    data["custom"] = {k: fields.format_custom(v) for k, v in custom_fields.values(session, contact.id).items()}
+    data["consent"] = {t.value: given for t, given in consent.current(session, contact.id).items()}
+    data["perception"] = perception.current_segment(session, contact.id).value
+    data["created_at"] = contact.created_at.isoformat()
+    data["updated_at"] = contact.updated_at.isoformat()
+    return data

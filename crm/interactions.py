@@ -1,0 +1,103 @@
+"""Interactions: log a visit, a meeting, a call … and list them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from crm import contacts as contact_service
+from crm import organisations
+from crm.errors import NotFound, ValidationError
+from crm.models import Event, Interaction, InteractionKind, interaction_contacts
+from crm.vocabulary import choices, fold
+
+
+def kind(raw: str) -> InteractionKind:
+    key = fold(raw).replace(" ", "_")
+    aliases = {"company_visit": "visit", "visite": "visit", "visite_entreprise": "visit",
+               "reunion_mensuelle": "monthly_meeting", "assemblee_generale": "general_assembly",
+               "ag": "general_assembly", "debat": "thematic_debate", "appel": "call",
+               "atelier": "workshop", "comite_de_pilotage": "steering_committee"}
+    try:
+        return InteractionKind(aliases.get(key, key))
+    except ValueError:
+        raise ValidationError(f"unknown interaction kind {raw!r}; allowed: {choices(InteractionKind)}", "kind") from None
+
+
+def log(
+    session: Session,
+    kind: InteractionKind,
+    occurred_at: datetime,
+    *,
+    contacts: Iterable[str | int] = (),
+    organisation: str | int | None = None,
+    led_by: str | None = None,
+    event_id: int | None = None,
+    subject: str | None = None,
+    notes: str | None = None,
+    outcome: str | None = None,
+) -> Interaction:
+    people = [contact_service.get(session, ref) for ref in contacts]
+    org = organisations.get(session, organisation) if organisation is not None else None
+    if org is None and people and people[0].organisation_id:
+        org_id: int | None = people[0].organisation_id
+    else:
+        org_id = org.id if org else None
+    if event_id is not None and session.get(Event, event_id) is None:
+        raise NotFound(f"no event {event_id}")
+    interaction = Interaction(
+        kind=kind, occurred_at=occurred_at, led_by=led_by, organisation_id=org_id,
+        event_id=event_id, subject=subject, notes=notes, outcome=outcome, contacts=people,
+    )
+    session.add(interaction)
+    session.flush()
+    return interaction
+
+
+def list_recent(
+    session: Session,
+    *,
+    contact: str | int | None = None,
+    kind: InteractionKind | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = 100,
+) -> list[Interaction]:
+    query = (
+        select(Interaction)
+        .options(selectinload(Interaction.contacts), selectinload(Interaction.organisation))
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+    )
+    if contact is not None:
+        person = contact_service.get(session, contact)
+        query = query.where(
+            Interaction.id.in_(select(interaction_contacts.c.interaction_id).where(interaction_contacts.c.contact_id == person.id))
+        )
+    if kind:
+        query = query.where(Interaction.kind == kind)
+    if since:
+        query = query.where(Interaction.occurred_at >= since)
+    if until:
+        query = query.where(Interaction.occurred_at < until)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def summary(interaction: Interaction) -> dict[str, Any]:
+    return {
+        "id": interaction.id,
+        "kind": interaction.kind.value,
+        "occurred_at": interaction.occurred_at.isoformat(),
+        "led_by": interaction.led_by,
+        "organisation": interaction.organisation.name if interaction.organisation else None,
+        "contacts": [c.email or c.full_name for c in interaction.contacts],
+        "event_id": interaction.event_id,
+        "subject": interaction.subject,
+        "notes": interaction.notes,
+        "outcome": interaction.outcome,
+    }

@@ -1,0 +1,61 @@
+"""Create, upgrade and inspect the schema with Alembic, on any engine."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from crm.db import Base
+from crm.resources import migrations_dir
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def _run(engine: Engine, fn, *args) -> None:  # noqa: ANN001
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        fn(config, *args)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    _run(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    _run(engine, command.downgrade, revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def ensure_schema(engine: Engine) -> bool:
+    """Upgrade to head if needed; True when something was applied."""
+    if current_revision(engine) == head_revision(engine):
+        return False
+    upgrade(engine)
+    return True
+
+
+def schema_diff(engine: Engine) -> list:
+    """What autogenerate would change between the database and the models (empty = in sync)."""
+    import crm.models  # noqa: F401
+
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return [d for d in compare_metadata(context, Base.metadata)]
