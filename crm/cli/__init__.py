@@ -1,0 +1,1 @@
+"""The `crm` command line: parse, call a crm service, print (tables, or --json)."""

@@ -1,0 +1,133 @@
+"""`crm contacts …`: list, show, add, edit, import, export."""
+
+from __future__ import annotations
+
+import click
+
+from crm import contacts as service
+from crm import fields, tags
+from crm.cli.main import Context, pass_ctx
+from crm.cli.output import emit_json, json_option, pairs, table
+from crm.errors import ValidationError
+
+_FIELD_OPTIONS = [
+    ("--first-name", "first_name"), ("--last-name", "last_name"), ("--email", "email"),
+    ("--phone", "phone"), ("--language", "language"), ("--position", "position"),
+    ("--city", "city"), ("--target", "target"), ("--membership", "membership"),
+    ("--member-since", "member_since"), ("--member-until", "member_until"), ("--notes", "notes"),
+]
+
+
+def _field_options(fn):  # noqa: ANN001, ANN202
+    for flag, name in reversed(_FIELD_OPTIONS):
+        fn = click.option(flag, name, default=None, help=f"{name.replace('_', ' ')}")(fn)
+    fn = click.option("--organisation", "--org", "organisation", default=None, help="organisation name (created if new)")(fn)
+    fn = click.option("--tag", "add_tags", multiple=True, help="add a tag (repeatable)")(fn)
+    fn = click.option("--field", "custom", multiple=True, metavar="LABEL=VALUE", help="custom field value (repeatable)")(fn)
+    return fn
+
+
+def _custom(pairs_: tuple[str, ...]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in pairs_:
+        label, sep, value = item.partition("=")
+        if not sep or not label.strip():
+            raise ValidationError(f"{item!r}: write LABEL=VALUE", "--field")
+        result[label.strip()] = value
+    return result
+
+
+def _values(kwargs: dict) -> dict[str, str | None]:
+    return {name: kwargs.pop(name) for _, name in _FIELD_OPTIONS}
+
+
+@click.group("contacts")
+def group() -> None:
+    """The contact base."""
+
+
+@group.command("list")
+@click.option("--search", help="part of a name or address")
+@click.option("--target", help="target group (member_company, 'entreprise membre' …)")
+@click.option("--tag", help="only contacts with this tag")
+@click.option("--organisation", "--org", "organisation", help="organisation id or name")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@json_option
+@pass_ctx
+def list_(ctx: Context, search, target, tag, organisation, limit, offset, as_json) -> None:  # noqa: ANN001
+    """List contacts."""
+    from crm import organisations
+
+    with ctx.store.transaction() as session:
+        org_id = organisations.get(session, organisation).id if organisation else None
+        rows = [
+            service.summary(c)
+            for c in service.list_page(
+                session, search=search, target=fields.target(target) if target else None,
+                tag=tag, organisation_id=org_id, limit=limit, offset=offset,
+            )
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        f"{len(rows)} contacts",
+        ["id", "name", "email", "organisation", "target", "lang", "tags"],
+        [
+            (r["id"], " ".join(p for p in (r["first_name"], r["last_name"]) if p), r["email"],
+             r["organisation"], r["target"], r["language"], ", ".join(r["tags"]))
+            for r in rows
+        ],
+    )
+
+
+@group.command()
+@click.argument("ref")
+@json_option
+@pass_ctx
+def show(ctx: Context, ref: str, as_json: bool) -> None:
+    """Show one contact (by id or email): fields, consent, perception."""
+    with ctx.store.transaction() as session:
+        data = service.describe(session, service.get(session, ref))
+    emit_json(data) if as_json else pairs(data)
+
+
+@group.command()
+@_field_options
+@json_option
+@pass_ctx
+def add(ctx: Context, organisation, add_tags, custom, as_json, **kwargs) -> None:  # noqa: ANN001
+    """Add a contact."""
+    values = _values(kwargs)
+    with ctx.store.transaction() as session:
+        contact = service.add(
+            session, values, organisation=organisation,
+            add_tags=[t for raw in add_tags for t in tags.split(raw)], custom=_custom(custom),
+        )
+        data = service.describe(session, contact)
+    emit_json(data) if as_json else click.echo(f"contact #{data['id']} added: {data['email'] or ''}")
+
+
+@group.command()
+@click.argument("ref")
+@_field_options
+@click.option("--remove-tag", "remove_tags", multiple=True, help="remove a tag (repeatable)")
+@click.option("--clear", multiple=True, help="empty a field (repeatable): --clear phone")
+@json_option
+@pass_ctx
+def edit(ctx: Context, ref, organisation, add_tags, custom, remove_tags, clear, as_json, **kwargs) -> None:  # noqa: ANN001
+    """Change a contact (by id or email)."""
+    values = _values(kwargs)
+    with ctx.store.transaction() as session:
+        contact = service.edit(
+            session, ref, values, organisation=organisation,
+            add_tags=[t for raw in add_tags for t in tags.split(raw)],
+            remove_tags=remove_tags, custom=_custom(custom), clear=clear,
+        )
+        data = service.describe(session, contact)
+    emit_json(data) if as_json else click.echo(f"contact #{data['id']} updated")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(group)

@@ -1,0 +1,5 @@
+"""Placeholder until written."""
+
+
+def register(cli):  # noqa: ANN001, ANN201
+    pass
