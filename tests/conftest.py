@@ -124,3 +124,59 @@ def session(engine: Engine) -> Iterator[Session]:
 def fresh_url(backend: str, databases: FreshDatabases) -> str:
     """An empty database of the current backend, for tests that commit."""
     return databases.url(backend)
+
+
+# ---- the real `crm` entry point, in a subprocess ------------------------------------------
+
+import json as _json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
+
+
+@dataclass
+class CrmResult:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return _json.loads(self.out)
+
+
+class CrmRunner:
+    """Runs the installed `crm` console script in a folder, with a clean CRM_* environment."""
+
+    def __init__(self, cwd: Path, database_url: str | None = None) -> None:
+        exe = shutil.which("crm")
+        if exe is None:
+            pytest.fail("the `crm` console script is not installed: pip install .[test]")
+        self.exe = exe
+        self.cwd = cwd
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
+        self.env["COLUMNS"] = "200"
+        if database_url:
+            self.env["CRM_DATABASE_URL"] = database_url
+
+    def __call__(self, *args: str, ok: bool = True, stdin: str | None = None, timeout: float = 120) -> CrmResult:
+        proc = subprocess.run(
+            [self.exe, *args], cwd=self.cwd, env=self.env, input=stdin,
+            capture_output=True, text=True, timeout=timeout,
+        )
+        result = CrmResult(proc.returncode, proc.stdout, proc.stderr)
+        if ok and result.code != 0:
+            raise AssertionError(f"crm {' '.join(args)} exited {result.code}: {result.err or result.out}")
+        return result
+
+
+@pytest.fixture
+def crm_cli(tmp_path: Path) -> CrmRunner:
+    """`crm` in an empty folder on the embedded default (./crm.db)."""
+    return CrmRunner(tmp_path)
+
+
+@pytest.fixture
+def crm_cli_db(tmp_path: Path, fresh_url: str) -> CrmRunner:
+    """`crm` against an empty database of the current backend (SQLite and PostgreSQL)."""
+    return CrmRunner(tmp_path, fresh_url)
