@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm import fields
 from crm.errors import ValidationError
+from crm.imports import headers
 from crm.models import ContactFieldValue, CustomField, FieldType
 
 _CHUNK = 500
@@ -23,6 +24,8 @@ _COLUMN = {
 
 def define(session: Session, label: str, kind: FieldType = FieldType.TEXT) -> CustomField:
     key = fields.slug(label)
+    if headers.field_for(label) is not None:
+        raise ValidationError(f"{label!r} is a contact field, not a custom one", "field")
     existing = session.scalar(select(CustomField).where(CustomField.key == key))
     if existing is not None:
         if existing.type is not kind:

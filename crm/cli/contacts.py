@@ -7,7 +7,7 @@ import click
 from crm import contacts as service
 from crm import fields, tags
 from crm.cli.main import Context, pass_ctx
-from crm.cli.output import emit_json, json_option, pairs, table
+from crm.cli.output import emit_json, json_option, pairs, progress_counter, table
 from crm.errors import ValidationError
 
 _FIELD_OPTIONS = [
@@ -131,3 +131,64 @@ def edit(ctx: Context, ref, organisation, add_tags, custom, remove_tags, clear, 
 
 def register(cli: click.Group) -> None:
     cli.add_command(group)
+
+
+@group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="validate and count; write nothing")
+@click.option("--consent", "consent_topics", default="", metavar="TOPIC,…",
+              help="record an opt-in for every imported row (file and line as proof)")
+@click.option("--extra-columns", type=click.Choice(["keep", "ignore"]), default="keep", show_default=True,
+              help="unknown columns become custom fields, or are ignored")
+@click.option("--strict", is_flag=True, help="any rejected row aborts the whole import")
+@click.option("--encoding", default=None, help="force an encoding (default: UTF-8, else Windows-1252)")
+@click.option("--delimiter", default=None, help="force a delimiter (default: guessed from the header)")
+@click.option("--by", "recorded_by", default=None, help="who records the consent")
+@json_option
+@pass_ctx
+def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, encoding, delimiter, recorded_by, as_json) -> None:  # noqa: ANN001
+    """Import contacts from a CSV file (French or English headers; comma or semicolon)."""
+    from crm import consent
+    from crm.imports.service import import_contacts
+
+    topics = consent.topics(consent_topics) if consent_topics else []
+    with progress_counter("reading rows", enabled=not as_json) as tick, ctx.store.transaction() as session:
+        result = import_contacts(
+            session, file, dry_run=dry_run, keep_extra_columns=extra_columns == "keep",
+            consent_topics=topics, recorded_by=recorded_by, strict=strict,
+            encoding=encoding, delimiter=delimiter, on_progress=tick,
+        )
+    data = result.as_dict()
+    if as_json:
+        emit_json({k: data[k] for k in ("created", "updated", "skipped", "rejected")} | data)
+        return
+    verb = "would be" if dry_run else "were"
+    click.echo(
+        f"{result.file}: {result.created} created, {result.updated} updated, {result.skipped} skipped, "
+        f"{len(result.rejected)} rejected ({result.encoding}, '{result.delimiter}'){' - dry run, nothing written' if dry_run else ''}"
+    )
+    if result.new_custom_fields:
+        click.echo(f"custom fields that {verb} added: {', '.join(result.new_custom_fields)}")
+    if topics:
+        click.echo(f"opt-ins recorded: {result.consent_recorded}; kept out (opted out before): {result.consent_kept_out}")
+    if result.rejected:
+        table("rejected rows", ["line", "reason"], [(r["line"], r["reason"]) for r in result.rejected])
+
+
+@group.command()
+@click.argument("output", type=click.Path(dir_okay=False, allow_dash=True), default="-")
+@click.option("--delimiter", default=",", show_default=True, help="',' or ';' (French Excel)")
+@pass_ctx
+def export(ctx: Context, output: str, delimiter: str) -> None:
+    """Export every contact as CSV (UTF-8 with BOM; formula-safe; re-imports losslessly)."""
+    import sys
+
+    from crm.exports import export_contacts
+
+    if output == "-":
+        with ctx.store.transaction() as session:
+            export_contacts(session, sys.stdout, delimiter=delimiter)
+        return
+    with open(output, "w", encoding="utf-8-sig", newline="") as out, ctx.store.transaction() as session:
+        count = export_contacts(session, out, delimiter=delimiter)
+    click.echo(f"{count} contacts written to {output}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from crm import __version__
 from crm.cli.output import fail
@@ -67,9 +68,9 @@ def init(ctx: Context) -> None:
 
 
 def _register() -> None:
-    from crm.cli import contacts, demo, events, interactions, orgs, perception
+    from crm.cli import consent, contacts, demo, events, interactions, orgs, perception
 
-    for module in (contacts, orgs, interactions, events, perception, demo):
+    for module in (contacts, orgs, interactions, events, perception, consent, demo):
         module.register(cli)
 
 
@@ -86,6 +87,9 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except CRMError as exc:
         fail(str(exc))
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        fail(f"database error: {reason}")
     except FileNotFoundError as exc:
         fail(f"{exc.filename}: no such file")
     except KeyboardInterrupt:

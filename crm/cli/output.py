@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -54,3 +55,14 @@ def fail(message: str, code: int = 1) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+
+
+@contextmanager
+def progress_counter(label: str, enabled: bool = True) -> Iterator[Callable[[int], None]]:
+    """A live "label: N" on stderr while long work runs (only on a terminal)."""
+    if not enabled or not sys.stderr.isatty():
+        yield lambda _count: None
+        return
+    err = Console(stderr=True)
+    with err.status(f"{label}…") as status:
+        yield lambda count: status.update(f"{label}: {count:,}")

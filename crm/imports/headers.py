@@ -1,0 +1,71 @@
+"""Column headers in French or English -> the contact field each column feeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crm.errors import ImportFileError
+from crm.vocabulary import fold
+
+# Field -> what people write in the header (folded: lower case, no accents, no punctuation).
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "first_name": ("first name", "firstname", "given name", "prenom", "prenoms", "forename"),
+    "last_name": ("last name", "lastname", "surname", "family name", "nom", "nom de famille", "nom usuel"),
+    "full_name": ("name", "full name", "nom complet", "contact", "nom et prenom", "prenom et nom", "nom prenom", "prenom nom"),
+    "email": ("email", "e mail", "mail", "courriel", "adresse email", "adresse e mail", "adresse mail",
+              "adresse electronique", "email address", "e mail address", "mel", "adresse courriel"),
+    "phone": ("phone", "telephone", "tel", "mobile", "portable", "phone number", "numero de telephone", "gsm", "tel portable"),
+    "language": ("language", "langue", "lang", "langue preferee", "preferred language", "locale"),
+    "position": ("position", "role", "fonction", "poste", "titre", "job title", "title", "job"),
+    "city": ("city", "ville", "town", "commune", "localite"),
+    "target": ("target", "target group", "category", "categorie", "cible", "groupe cible", "type de contact", "contact type", "type", "segment cible"),
+    "membership": ("membership", "adhesion", "statut", "status", "statut adhesion", "membre"),
+    "member_since": ("member since", "membre depuis", "date d adhesion", "adhesion depuis", "date adhesion"),
+    "member_until": ("member until", "membre jusqu au", "fin d adhesion", "date de fin d adhesion", "date radiation"),
+    "organisation": ("organisation", "organization", "societe", "entreprise", "company", "structure",
+                     "etablissement", "organisme", "institution", "raison sociale", "employer", "employeur"),
+    "tags": ("tags", "tag", "etiquettes", "etiquette", "mots cles", "keywords", "labels"),
+    "notes": ("notes", "note", "commentaire", "commentaires", "comments", "comment", "remarques", "observations"),
+}
+
+_INDEX: dict[str, str] = {}
+for _field, _words in SYNONYMS.items():
+    for _word in (_field.replace("_", " "), *_words):
+        _INDEX.setdefault(fold(_word), _field)
+
+
+def field_for(label: str) -> str | None:
+    """The contact field a header names, or None for an extra column."""
+    return _INDEX.get(fold(label))
+
+
+@dataclass
+class ColumnMap:
+    """Which cell index feeds which field, and which columns are extra."""
+
+    fields: dict[str, int] = field(default_factory=dict)
+    extra: dict[int, str] = field(default_factory=dict)  # index -> header as written
+
+
+def map_header(header: list[str], name: str, header_line: int) -> ColumnMap:
+    result = ColumnMap()
+    seen: dict[str, str] = {}
+    for index, raw in enumerate(header):
+        label = raw.strip().lstrip("\ufeff").strip()
+        if not label:
+            continue
+        target = field_for(label)
+        if target is None:
+            result.extra[index] = label
+            continue
+        if target in result.fields:
+            raise ImportFileError(
+                f"{name}:{header_line}: columns {seen[target]!r} and {label!r} both give the {target.replace('_', ' ')}"
+            )
+        result.fields[target] = index
+        seen[target] = label
+    if "email" not in result.fields:
+        raise ImportFileError(
+            f"{name}:{header_line}: no email column (looked for Email, E-mail, Courriel, Mail …) in {header!r}"
+        )
+    return result

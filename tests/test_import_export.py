@@ -1,0 +1,207 @@
+"""Contact import on ugly real-world files, and the export round trip (both databases)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from crm import consent, contacts, custom_fields, migrate
+from crm.db import make_engine, make_session_factory
+from crm.errors import ImportFileError, ValidationError
+from crm.exports import export_contacts
+from crm.imports.service import import_contacts
+from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact, CustomField, TargetGroup
+
+FRENCH_EXCEL = (
+    "Nom;Prénom;Courriel;Société;Catégorie;Téléphone;Langue;Ville;Secteur préféré\r\n"
+    "Lefèvre;Hélène;helene.lefevre@example.org;Coopérative Agri-Réseau;entreprise membre;01 23 45 67 89;français;Angers;Élevage\r\n"
+    ";;;;;;;;\r\n"
+    "Benali;Karim;k.benali@example.net;Université d'Angers;université;+33 6 11 22 33 44;arabe;Angers;Recherche\r\n"
+    "Durand;Zoé;zoe.durand@example.com;Région Pays de la Loire;collectivité territoriale;;fr;Nantes;\r\n"
+)
+
+
+def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def count_contacts(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Contact)) or 0
+
+
+def test_windows_1252_semicolons_french_headers(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path, "adherents.csv", FRENCH_EXCEL, "cp1252")
+    result = import_contacts(session, path)
+    assert (result.encoding, result.delimiter) == ("cp1252", ";")
+    assert (result.created, result.updated, result.skipped, result.rejected) == (3, 0, 0, [])
+    helene = contacts.get(session, "helene.lefevre@example.org")
+    assert (helene.first_name, helene.last_name, helene.city) == ("Hélène", "Lefèvre", "Angers")
+    assert helene.organisation is not None and helene.organisation.name == "Coopérative Agri-Réseau"
+    assert helene.target is TargetGroup.MEMBER_COMPANY and helene.language == "fr"
+    karim = contacts.get(session, "k.benali@example.net")
+    assert karim.target is TargetGroup.RESEARCH and karim.language == "ar"
+    assert contacts.get(session, "zoe.durand@example.com").target is TargetGroup.LOCAL_AUTHORITY
+    assert custom_fields.values(session, helene.id) == {"Secteur préféré": "Élevage"}
+
+
+def test_bom_quoted_newlines_blank_lines_bad_address_and_duplicates(session: Session, tmp_path: Path) -> None:
+    text = (
+        "\ufeffFirst name,Last name,E-mail,Organisation,Category,Notes\n"  # line 1
+        "Jean,Dupont,Jean.Dupont@Example.org,ACME,member company,\"first line\n"  # line 2
+        "second line\"\n"  # line 3
+        "\n"  # line 4 (blank)
+        "Anne,Martin,anne@@example.org,ACME,partner,\n"  # line 5: bad address
+        "JEAN,DUPONT,jean.dupont@example.ORG,ACME,member company,\"again\n\nwith a blank line inside\"\n"  # 6-8
+        "Ali,Haddad,ali.haddad@example.org,,investisseur,\n"  # line 9
+        ",,,,,\n"  # line 10 (empty cells)
+        "Eve,Noaddress,,ACME,partner,\n"  # line 11: no address
+    )
+    path = write(tmp_path, "contacts.csv", text)
+    result = import_contacts(session, path)
+    assert result.encoding == "utf-8-sig"
+    assert [r["line"] for r in result.rejected] == [5, 11]
+    assert result.rejected[0]["reason"].startswith("E-mail: invalid email address 'anne@@example.org'")
+    assert result.rejected[1]["reason"] == "E-mail: no email address"
+    assert (result.created, result.updated, result.skipped) == (2, 1, 0)
+    assert count_contacts(session) == 2
+    jean = contacts.get(session, "JEAN.DUPONT@example.org")
+    assert jean.email == "Jean.Dupont@example.org"  # first spelling kept
+    assert jean.first_name == "JEAN" and jean.notes == "again\n\nwith a blank line inside"
+    assert contacts.get(session, "ali.haddad@example.org").target is TargetGroup.INVESTOR
+
+
+def test_formula_cells_are_stored_literally_and_neutralised_on_export(session: Session, tmp_path: Path) -> None:
+    text = 'Email;Nom;Fonction;Téléphone\nx@example.org;"=HYPERLINK(""http://evil"";""clic"")";@SUM(A1);+33 1 23 45 67 89\n'
+    assert import_contacts(session, write(tmp_path, "f.csv", text)).rejected == []
+    contact = contacts.get(session, "x@example.org")
+    assert contact.last_name == '=HYPERLINK("http://evil";"clic")'
+    assert contact.position == "@SUM(A1)"
+    out = io.StringIO()
+    export_contacts(session, out)
+    exported = out.getvalue()
+    assert "'=HYPERLINK" in exported and "'@SUM(A1)" in exported and "'+33 1 23 45 67 89" in exported
+    for line in exported.splitlines()[1:]:
+        for cell in line.split(","):
+            assert not cell.lstrip('"').startswith(("=", "+", "-", "@")), cell
+
+
+def test_extra_columns_kept_typed_or_ignored(session: Session, tmp_path: Path) -> None:
+    custom_fields.define(session, "Effectif", custom_fields.FieldType.NUMBER)
+    text = "email,Effectif,Couleur\na@example.org,\"1 250,5\",vert\nb@example.org,beaucoup,rouge\n"
+    result = import_contacts(session, write(tmp_path, "x.csv", text))
+    assert result.new_custom_fields == ["Couleur"]
+    assert result.rejected == [{"line": 3, "reason": "Effectif: 'beaucoup' is not a number"}]
+    assert contacts.find_by_email(session, "b@example.org") is None  # never a partial contact
+    a = contacts.get(session, "a@example.org")
+    assert custom_fields.values(session, a.id) == {"Effectif": 1250.5, "Couleur": "vert"}
+
+    ignored = import_contacts(session, write(tmp_path, "y.csv", "email,Pointure\nc@example.org,42\n"), keep_extra_columns=False)
+    assert ignored.ignored_columns == ["Pointure"] and ignored.created == 1
+    assert session.scalar(select(CustomField).where(CustomField.key == "pointure")) is None
+
+
+def test_dry_run_writes_nothing_and_predicts_the_real_run(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path, "adherents.csv", FRENCH_EXCEL, "cp1252")
+    contacts.add(session, {"email": "ZOE.durand@example.com", "first_name": "Zoé"})
+    before = count_contacts(session)
+    dry = import_contacts(session, path, dry_run=True, consent_topics=[ConsentTopic.NEWSLETTER])
+    assert count_contacts(session) == before
+    assert session.scalar(select(func.count()).select_from(ConsentEvent)) == 0
+    assert session.scalar(select(func.count()).select_from(CustomField)) == 0
+    real = import_contacts(session, path, consent_topics=[ConsentTopic.NEWSLETTER])
+    assert (dry.created, dry.updated, dry.skipped, dry.rejected) == (real.created, real.updated, real.skipped, real.rejected)
+    assert (real.created, real.updated) == (2, 1)
+    assert dry.consent_recorded == real.consent_recorded == 3
+
+
+def test_consent_option_records_proof_and_never_resubscribes(session: Session, tmp_path: Path) -> None:
+    gone = contacts.add(session, {"email": "gone@example.org"})
+    consent.record(session, gone.id, ConsentTopic.NEWSLETTER, ConsentAction.OPT_IN, ConsentSource.FORM)
+    consent.record(session, gone.id, ConsentTopic.NEWSLETTER, ConsentAction.OPT_OUT, ConsentSource.UNSUBSCRIBE)
+    path = write(tmp_path, "salon.csv", "email;nom\nnew@example.org;Neuf\ngone@example.org;Parti\n")
+    result = import_contacts(session, path, consent_topics=[ConsentTopic.NEWSLETTER, ConsentTopic.EVENTS], recorded_by="Claire")
+    assert (result.consent_recorded, result.consent_kept_out) == (3, 1)
+    new = contacts.get(session, "new@example.org")
+    assert consent.current(session, new.id)[ConsentTopic.NEWSLETTER] is True
+    proofs = {e.proof for e in consent.history(session, new.id)}
+    assert proofs == {"salon.csv:2"}
+    state = consent.current(session, gone.id)
+    assert state[ConsentTopic.NEWSLETTER] is False and state[ConsentTopic.EVENTS] is True
+    again = import_contacts(session, path, consent_topics=[ConsentTopic.NEWSLETTER])
+    assert again.consent_recorded == 0  # already opted in: the log is not padded
+
+
+def test_strict_and_unreadable_files_change_nothing(session: Session, tmp_path: Path) -> None:
+    text = "email;nom\nok@example.org;Bon\nbad;Mauvais\n"
+    with pytest.raises(ValidationError, match=r"s.csv:3.*--strict"):
+        import_contacts(session, write(tmp_path, "s.csv", text), strict=True)
+    assert count_contacts(session) == 0
+    with pytest.raises(ImportFileError, match=r"n.csv:1: no email column"):
+        import_contacts(session, write(tmp_path, "n.csv", "Nom;Prénom\nA;B\n"))
+    with pytest.raises(ImportFileError, match="both give the email"):
+        import_contacts(session, write(tmp_path, "d.csv", "Email;Courriel\na@example.org;b@example.org\n"))
+    with pytest.raises(ImportFileError, match="empty"):
+        import_contacts(session, write(tmp_path, "e.csv", "\n\n"))
+    assert count_contacts(session) == 0
+
+
+def test_row_errors_name_the_column_and_line(session: Session, tmp_path: Path) -> None:
+    text = (
+        "Courriel;Catégorie;Langue;Membre depuis\n"
+        "a@example.org;martien;fr;2024-01-01\n"
+        "b@example.org;média;klingon;\n"
+        "c@example.org;média;fr;31/02/2024\n"
+        "d@example.org;média;fr;15/03/2024;surplus\n"
+        "e@example.org;Média;EN;15/03/2024\n"
+    )
+    result = import_contacts(session, write(tmp_path, "r.csv", text))
+    reasons = {r["line"]: r["reason"] for r in result.rejected}
+    assert reasons[2].startswith("Catégorie: unknown target group 'martien'; allowed: staff,")
+    assert reasons[3].startswith("Langue: unknown language 'klingon'")
+    assert reasons[4].startswith("Membre depuis: invalid date '31/02/2024'")
+    assert reasons[5].startswith("row: 5 cells for 4 columns")
+    assert result.created == 1
+    e = contacts.get(session, "e@example.org")
+    assert (e.target, e.language, e.member_since.isoformat()) == (TargetGroup.MEDIA, "en", "2024-03-15")
+
+
+def test_export_then_import_gives_the_same_contacts(session: Session, tmp_path: Path, fresh_url: str) -> None:
+    custom_fields.define(session, "Effectif", custom_fields.FieldType.NUMBER)
+    custom_fields.define(session, "Adhérent CA", custom_fields.FieldType.BOOLEAN)
+    custom_fields.define(session, "Dernière visite", custom_fields.FieldType.DATE)
+    text = (
+        "Nom;Prénom;Courriel;Société;Catégorie;Téléphone;Langue;Tags;Effectif;Adhérent CA;Dernière visite;Notes;Membership;Member since\n"
+        "Lefèvre;Hélène;helene@example.org;Agri-Réseau;entreprise membre;+33 1 23 45 67 89;fr;agrifood, export;12;oui;2026-03-01;\"deux\nlignes\";member;2020-01-15\n"
+        "'Quote;=1+1;f@example.org;;média;;en;;-3,5;non;;'=sneaky;;\n"
+        "بن علي;كريم;karim@example.net;جامعة;université;;ar;ملف;;;;;prospect;\n"
+    )
+    first = import_contacts(session, write(tmp_path, "in.csv", text))
+    assert first.rejected == [] and first.created == 3
+    exported = io.StringIO()
+    assert export_contacts(session, exported) == 3
+    path = tmp_path / "export.csv"
+    path.write_text(exported.getvalue(), encoding="utf-8-sig")
+
+    again = import_contacts(session, path)  # into the same database: nothing changes
+    assert (again.created, again.updated, again.skipped, again.rejected) == (0, 0, 3, [])
+
+    engine = make_engine(fresh_url)  # and into an empty one: the same export comes out
+    try:
+        migrate.upgrade(engine)
+        with make_session_factory(engine).begin() as other:
+            result = import_contacts(other, path)
+            assert (result.created, result.rejected) == (3, [])
+            second = io.StringIO()
+            export_contacts(other, second)
+        assert second.getvalue() == exported.getvalue()
+    finally:
+        engine.dispose()
+    f = contacts.get(session, "f@example.org")
+    assert (f.last_name, f.first_name, f.notes) == ("'Quote", "=1+1", "=sneaky")  # the guard apostrophe is dropped
+    assert custom_fields.values(session, f.id)["Effectif"] == -3.5
