@@ -6,11 +6,11 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
-from crm.db import utcnow
+from crm.db import insert_rows, utcnow
 from crm.errors import ValidationError
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact
 from crm.vocabulary import choices, fold
@@ -37,6 +37,13 @@ def topic(raw: str) -> ConsentTopic:
 def topics(raw: str) -> list[ConsentTopic]:
     """'newsletter,events' -> [newsletter, events] (for --consent options)."""
     return list(dict.fromkeys(topic(part) for part in raw.split(",") if part.strip()))
+
+
+def source(raw: str) -> ConsentSource:
+    try:
+        return ConsentSource(fold(raw))
+    except ValueError:
+        raise ValidationError(f"unknown consent source {raw!r}; allowed: {choices(ConsentSource)}", "source") from None
 
 
 def record(
@@ -67,8 +74,7 @@ def record(
 def record_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     """Set-based: one executemany for a whole import's opt-ins."""
     batch = [dict(row) for row in rows]
-    if batch:
-        session.execute(insert(ConsentEvent), batch)
+    insert_rows(session, ConsentEvent, batch)
     return len(batch)
 
 
@@ -114,3 +120,46 @@ def history(session: Session, contact_id: int) -> list[ConsentEvent]:
             .order_by(ConsentEvent.at, ConsentEvent.id)
         )
     )
+
+
+def change(
+    session: Session,
+    contact_id: int,
+    topics: Iterable[ConsentTopic],
+    action: ConsentAction,
+    source: ConsentSource,
+    *,
+    proof: str | None = None,
+    recorded_by: str | None = None,
+    at: datetime | None = None,
+) -> list[ConsentEvent]:
+    """One event per topic, all at the same moment (give or withdraw from the CLI, a form …)."""
+    wanted = list(dict.fromkeys(topics))
+    if not wanted:
+        raise ValidationError("give at least one topic", "topic")
+    moment = at or utcnow()
+    return [
+        record(session, contact_id, t, action, source, proof=proof, recorded_by=recorded_by, at=moment)
+        for t in wanted
+    ]
+
+
+def describe_event(event: ConsentEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "topic": event.topic.value,
+        "action": event.action.value,
+        "source": event.source.value,
+        "proof": event.proof,
+        "recorded_by": event.recorded_by,
+    }
+
+
+def describe(session: Session, contact_id: int) -> dict[str, Any]:
+    """The current consent per topic and the whole log, oldest first."""
+    return {
+        "contact_id": contact_id,
+        "current": {t.value: given for t, given in current(session, contact_id).items()},
+        "log": [describe_event(e) for e in history(session, contact_id)],
+    }

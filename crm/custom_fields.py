@@ -9,6 +9,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from crm import fields
+from crm.db import insert_rows
 from crm.errors import ValidationError
 from crm.imports import headers
 from crm.models import ContactFieldValue, CustomField, FieldType
@@ -62,9 +63,15 @@ def value_of(row: ContactFieldValue, kind: FieldType) -> str | float | date | bo
     return getattr(row, _COLUMN[kind])
 
 
-def put(session: Session, rows: list[dict[str, object]]) -> None:
-    """Upsert values portably: delete the (contact, field) pairs, insert them again."""
+def put(session: Session, rows: list[dict[str, object]], *, new_contacts: bool = False) -> None:
+    """Upsert values portably: delete the (contact, field) pairs, insert them again.
+
+    ``new_contacts``: the contacts were just created, so there is nothing to delete.
+    """
     if not rows:
+        return
+    if new_contacts:
+        insert_rows(session, ContactFieldValue, rows)
         return
     by_field: dict[object, list[object]] = {}
     for row in rows:

@@ -127,3 +127,11 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """One executemany INSERT for many rows (no RETURNING, no ORM bookkeeping)."""
+    from sqlalchemy import insert
+
+    if rows:
+        session.execute(insert(getattr(table, "__table__", table)), rows)

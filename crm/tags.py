@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from crm.db import insert_rows
 from crm.errors import ValidationError
 from crm.models import Tag, contact_tags
 
@@ -42,10 +43,16 @@ def ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def link(session: Session, pairs: Iterable[tuple[int, int]]) -> None:
-    """Attach (contact_id, tag_id) pairs that are not attached yet."""
+def link(session: Session, pairs: Iterable[tuple[int, int]], *, new_contacts: bool = False) -> None:
+    """Attach (contact_id, tag_id) pairs that are not attached yet.
+
+    ``new_contacts``: the contacts were just created, so nothing is attached yet.
+    """
     pairs = set(pairs)
     if not pairs:
+        return
+    if new_contacts:
+        insert_rows(session, contact_tags, [{"contact_id": c, "tag_id": t} for c, t in sorted(pairs)])
         return
     contact_ids = list({c for c, _ in pairs})
     existing: set[tuple[int, int]] = set()

@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from crm import consent, custom_fields, fields, organisations, tags
-from crm.db import utcnow
+from crm.db import insert_rows, utcnow
 from crm.errors import ImportFileError, ValidationError
 from crm.imports import headers, reading, rows, state
 from crm.models import ConsentAction, ConsentSource, ConsentTopic, Contact, CustomField, FieldType
@@ -192,31 +192,37 @@ def _write(
 
     def row_values(item: _Pending) -> dict[str, Any]:
         values = {c: item.known.values.get(c) for c in state.COLUMNS}
-        if item.known.organisation_name:
-            values["organisation_id"] = org_ids[item.known.organisation]
+        name = item.known.organisation_name
+        values["organisation_id"] = org_ids[item.known.organisation] if name else item.known.organisation_id
         return values
 
     new_items = [p for p in pending.values() if p.new]
     if new_items:
-        returned = session.execute(
-            insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
-            [{**row_values(p), "created_at": now, "updated_at": now} for p in new_items],
-        ).scalars().all()
-        for item, contact_id in zip(new_items, returned, strict=True):
-            item.known.id = contact_id
+        # Plain executemany, then the new ids in one primary-key range scan: INSERT …
+        # RETURNING over many batches costs quadratic time in SQLAlchemy's result splicing.
+        before = state.max_contact_id(session)
+        insert_rows(session, Contact, [{**row_values(p), "created_at": now, "updated_at": now} for p in new_items])
+        ids = state.ids_after(session, before)
+        for item in new_items:
+            item.known.id = ids[item.known.values["email"].lower()]
     dirty = [p for p in pending.values() if not p.new and p.dirty]
     if dirty:
         session.execute(update(Contact), [{"id": p.known.id, **row_values(p), "updated_at": now} for p in dirty])
 
-    written = new_items + dirty
-    tag_names = {t for p in written for t in p.known.tags}
+    tag_names = {t for p in new_items + dirty for t in p.known.tags}
     if tag_names:
         tag_ids = tags.ids(session, tag_names)
-        tags.link(session, [(p.known.id, tag_ids[t]) for p in written for t in p.known.tags])
-    custom_rows = [
-        custom_fields.row_for(p.known.id, definitions[k], v) for p in written for k, v in p.known.custom.items() if v is not None and k in definitions
-    ]
-    custom_fields.put(session, custom_rows)
+        tags.link(session, [(p.known.id, tag_ids[t]) for p in new_items for t in p.known.tags], new_contacts=True)
+        tags.link(session, [(p.known.id, tag_ids[t]) for p in dirty for t in p.known.tags])
+
+    def custom_rows(items: list[_Pending]) -> list[dict[str, Any]]:
+        return [
+            custom_fields.row_for(p.known.id, definitions[k], v)
+            for p in items for k, v in p.known.custom.items() if v is not None and k in definitions
+        ]
+
+    custom_fields.put(session, custom_rows(new_items), new_contacts=True)
+    custom_fields.put(session, custom_rows(dirty))
     consent.record_many(
         session,
         (

@@ -34,6 +34,7 @@ class Known:
     values: dict[str, Any]
     organisation: str | None = None  # organisations.key() of its name
     organisation_name: str | None = None  # set when a row names a (new) organisation
+    organisation_id: int | None = None  # as loaded
     tags: set[str] = field(default_factory=set)
     custom: dict[str, Any] = field(default_factory=dict)  # field key -> value
 
@@ -50,13 +51,13 @@ def load(session: Session, keys: Iterable[str], fields_by_id: dict[int, CustomFi
     columns = [getattr(Contact, c) for c in COLUMNS]
     for chunk in _chunks(sorted(set(keys))):
         rows = session.execute(
-            select(Contact.id, func.lower(Organisation.name), *columns)
+            select(Contact.id, Contact.organisation_id, func.lower(Organisation.name), *columns)
             .outerjoin(Organisation, Contact.organisation_id == Organisation.id)
             .where(func.lower(Contact.email).in_(chunk))
         )
         ids = []
-        for contact_id, org_key, *values in rows:
-            known = Known(contact_id, dict(zip(COLUMNS, values)), org_key)
+        for contact_id, org_id, org_key, *values in rows:
+            known = Known(contact_id, dict(zip(COLUMNS, values)), org_key, organisation_id=org_id)
             found[known.values["email"].lower()] = known
             by_id[contact_id] = known
             ids.append(contact_id)
@@ -88,3 +89,14 @@ def latest_consent(session: Session, contact_ids: Iterable[int], topics: Iterabl
         for contact_id, topic, action in rows:
             latest[(contact_id, topic)] = action
     return latest
+
+
+def max_contact_id(session: Session) -> int:
+    return session.scalar(select(func.max(Contact.id))) or 0
+
+
+def ids_after(session: Session, after_id: int) -> dict[str, int]:
+    """lower(email) -> id of the contacts created after ``after_id`` (one range scan on the
+    primary key: cheaper than looking the new addresses up chunk by chunk)."""
+    rows = session.execute(select(func.lower(Contact.email), Contact.id).where(Contact.id > after_id))
+    return dict(rows.all())
