@@ -80,9 +80,12 @@ def main() -> None:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
         fail("aborted", 130)
+    except click.UsageError as exc:
+        path = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
+        where = f"{path}: " if path else ""
+        fail(f"{where}{exc.format_message()} (see --help)", exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        fail(exc.format_message(), exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except CRMError as exc:
