@@ -76,4 +76,5 @@ def summary(event: Event) -> dict[str, Any]:
         "online_url": event.online_url,
         "capacity": event.capacity,
         "organiser": event.organiser,
+        "description": event.description,
     }

@@ -55,7 +55,8 @@ def clean(values: Mapping[str, str | None]) -> dict[str, Any]:
 
 
 def find_by_email(session: Session, address: str) -> Contact | None:
-    return session.scalar(select(Contact).where(func.lower(Contact.email) == address.strip().lower()))
+    # Both sides lowered by the database, as the unique index is (SQLite folds ASCII only).
+    return session.scalar(select(Contact).where(func.lower(Contact.email) == func.lower(address.strip())))
 
 
 def get(session: Session, ref: str | int) -> Contact:

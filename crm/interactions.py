@@ -41,7 +41,8 @@ def log(
     notes: str | None = None,
     outcome: str | None = None,
 ) -> Interaction:
-    people = [contact_service.get(session, ref) for ref in contacts]
+    # The same person named twice (id and email) is one participant, not a duplicate row.
+    people = list({c.id: c for c in (contact_service.get(session, ref) for ref in contacts)}.values())
     org = organisations.get(session, organisation) if organisation is not None else None
     if org is None and people and people[0].organisation_id:
         org_id: int | None = people[0].organisation_id

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -35,6 +36,13 @@ def level(raw: str, field: str) -> Level:
     if found is None:
         raise ValidationError(f"unknown level {raw!r}; allowed: {choices(Level)}", field)
     return found
+
+
+def source(raw: str) -> AssessmentSource:
+    try:
+        return AssessmentSource(fold(raw))
+    except ValueError:
+        raise ValidationError(f"unknown source {raw!r}; allowed: {choices(AssessmentSource)}", "source") from None
 
 
 def assess(
@@ -163,3 +171,75 @@ def movements(session: Session, since: datetime, until: datetime) -> list[Moveme
             result.append(Movement(row.contact_id, row.assessed_at, before, after))
         previous[row.contact_id] = after
     return result
+
+
+@dataclass(frozen=True)
+class Reassessment:
+    """What `reassess` did: the new row, and the contact's segment before and after it."""
+
+    assessment: PerceptionAssessment
+    previous: PerceptionSegment
+    current: PerceptionSegment
+
+
+def reassess(
+    session: Session,
+    contact_id: int,
+    credibility: Level,
+    interest: Level,
+    source: AssessmentSource,
+    *,
+    author: str | None = None,
+    note: str | None = None,
+    at: datetime | None = None,
+) -> Reassessment:
+    """Record an assessment (not in the future) and report the segment change it made."""
+    if at is not None and at > utcnow() + timedelta(minutes=5):
+        raise ValidationError("an assessment cannot be dated in the future", "at")
+    previous = current_segment(session, contact_id)
+    row = assess(session, contact_id, credibility, interest, source, author=author, note=note, at=at)
+    return Reassessment(row, previous, current_segment(session, contact_id))
+
+
+def describe_assessment(row: PerceptionAssessment) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "assessed_at": row.assessed_at.isoformat(),
+        "credibility": row.credibility.value,
+        "interest": row.interest.value,
+        "segment": row.segment.value,
+        "source": row.source.value,
+        "author": row.author,
+        "note": row.note,
+    }
+
+
+def _year_before(moment: datetime) -> datetime:
+    try:
+        return moment.replace(year=moment.year - 1)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - 1, day=28)
+
+
+def overview(session: Session, as_of: datetime | None = None) -> dict[str, Any]:
+    """Contacts per segment as of a moment, and the movements of the 12 months before it."""
+    as_of = as_of or utcnow()
+    since = _year_before(as_of)
+    counts = distribution(session, as_of)
+    moves = movements(session, since, as_of)
+    flows = Counter((m.before, m.after) for m in moves)
+    return {
+        "as_of": as_of.isoformat(),
+        "segments": {segment.value: counts[segment] for segment in PerceptionSegment},
+        "total": sum(counts.values()),
+        "movements": {
+            "since": since.isoformat(),
+            "until": as_of.isoformat(),
+            "count": len(moves),
+            "contacts": len({m.contact_id for m in moves}),
+            "flows": [
+                {"from": before.value, "to": after.value, "count": n}
+                for (before, after), n in sorted(flows.items(), key=lambda item: (-item[1], item[0]))
+            ],
+        },
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from crm.errors import ValidationError
@@ -40,3 +40,15 @@ def parse(text: str, tz: str, field: str = "when") -> datetime:
 
 def local(value: datetime, tz: str) -> str:
     return value.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def until(text: str, tz: str, field: str = "until") -> datetime:
+    """An exclusive upper bound: a date alone means "to the end of that day" (next midnight)."""
+    raw = text.strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            day = datetime.strptime(raw, fmt)
+        except ValueError:
+            continue
+        return (day + timedelta(days=1)).replace(tzinfo=zone(tz)).astimezone(timezone.utc)
+    return parse(raw, tz, field)
