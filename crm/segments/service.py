@@ -1,0 +1,161 @@
+"""Segments at use time: the one compiled query, counts, previews, and saved segments.
+
+`contact_ids_query` is the single query that count, preview, export and sending use; it
+selects ``contacts.id`` only, so a campaign can ``INSERT INTO deliveries … SELECT`` from it.
+Nothing about membership is stored: a saved segment is a name for a rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm import fields
+from crm.db import utcnow
+from crm.errors import Conflict, NotFound, ValidationError
+from crm.models import Contact, Segment
+from crm.segments import allowlist
+from crm.segments.ast import NODE_TYPES, Rule, SegmentError
+from crm.segments.builtins import BUILTINS
+from crm.segments.compiler import compile_rule
+from crm.segments.parser import WORD, parse
+from crm.segments.printer import to_text
+
+_ONE_WORD = re.compile(WORD)
+
+
+def contact_ids_query(rule: Rule | str, now: datetime | None = None) -> Select[tuple[int]]:
+    """SELECT contacts.id WHERE <rule>: the one query behind count, export and send.
+
+    ``rule`` is a rule tree or rule text (names of segments need `resolve`, which needs a
+    session). Usable as a subquery: ``Contact.id.in_(contact_ids_query(rule))``.
+    """
+    tree = parse(rule) if isinstance(rule, str) else rule
+    return select(Contact.id).where(compile_rule(tree, now=now))
+
+
+def slug(name: str) -> str:
+    """A segment's name as stored and looked up: 'Agrifood Skeptics' -> 'agrifood_skeptics'."""
+    try:
+        return fields.slug(name)
+    except ValidationError:
+        raise ValidationError(f"invalid segment name {name!r}: use letters, digits and _", "name") from None
+
+
+def _saved_rule(segment: Segment) -> Rule:
+    try:
+        return parse(segment.rule)
+    except SegmentError as exc:  # the allow-list changed since it was saved
+        raise SegmentError(exc.message, f"segment {segment.name}: {exc.where}", allowed=exc.allowed) from None
+
+
+def _names(session: Session) -> list[str]:
+    return sorted([*BUILTINS, *session.scalars(select(Segment.name))])
+
+
+def resolve(session: Session, rule_or_name: Rule | str) -> Rule:
+    """A saved segment's name, a built-in segment's name, or rule text -> rule tree."""
+    if isinstance(rule_or_name, NODE_TYPES):
+        return rule_or_name
+    text = rule_or_name.strip()
+    if not _ONE_WORD.fullmatch(text):
+        return parse(rule_or_name)  # columns count in the text as given
+    key = fields.slug(text) if any(c.isalnum() for c in text) else text
+    if key in BUILTINS:
+        return BUILTINS[key].rule
+    saved = session.scalar(select(Segment).where(Segment.name == key))
+    if saved is not None:
+        return _saved_rule(saved)
+    if allowlist.is_reserved(text):
+        return parse(text)
+    names = _names(session)
+    raise SegmentError(
+        f"{text!r} is neither a segment nor a rule{allowlist.hint(text, names)}; "
+        f"segments: {', '.join(names)}; rules use: {', '.join(allowlist.words())}",
+        "rule:1",
+        allowed=names,
+    )
+
+
+def count(session: Session, rule: Rule | str, *, now: datetime | None = None) -> int:
+    query = contact_ids_query(resolve(session, rule), now)
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _person(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.id,
+        "email": contact.email,
+        "name": " ".join(p for p in (contact.first_name, contact.last_name) if p) or None,
+        "language": contact.language,
+        "target": contact.target.value if contact.target else None,
+    }
+
+
+def preview(session: Session, rule: Rule | str, sample: int = 10, *, now: datetime | None = None) -> dict[str, Any]:
+    """How many contacts match now, the first ``sample`` of them (by id), and the rule's text."""
+    tree = resolve(session, rule)
+    moment = now or utcnow()
+    ids = contact_ids_query(tree, moment)
+    total = session.scalar(select(func.count()).select_from(ids.subquery())) or 0
+    people = session.scalars(
+        select(Contact).where(Contact.id.in_(ids)).order_by(Contact.id).limit(max(sample, 0))
+    ).all()
+    return {"count": total, "sample": [_person(c) for c in people], "rule": to_text(tree)}
+
+
+def get(session: Session, name: str) -> Segment:
+    """A saved segment by name (any case, spaces or underscores)."""
+    segment = session.scalar(select(Segment).where(Segment.name == slug(name)))
+    if segment is None:
+        raise NotFound(f"no saved segment {name!r}")
+    return segment
+
+
+def create(session: Session, name: str, rule_text: str, description: str | None = None) -> Segment:
+    """Save a rule under a name; the rule is validated now and stored in its canonical text."""
+    key = slug(name)
+    if key in BUILTINS:
+        raise Conflict(f"{key!r} is a built-in segment: choose another name")
+    if allowlist.is_reserved(key):
+        raise ValidationError(f"{key!r} is a word of the rule language: choose another name", "name")
+    rule = parse(rule_text)
+    if session.scalar(select(Segment.id).where(Segment.name == key)) is not None:
+        raise Conflict(f"a segment named {key!r} already exists")
+    segment = Segment(name=key, rule=to_text(rule), description=(description or "").strip() or None)
+    try:
+        with session.begin_nested():
+            session.add(segment)
+    except IntegrityError:  # created concurrently under the same name
+        raise Conflict(f"a segment named {key!r} already exists") from None
+    return segment
+
+
+def describe(segment: Segment) -> dict[str, Any]:
+    return {
+        "name": segment.name,
+        "kind": "saved",
+        "rule": segment.rule,
+        "description": segment.description,
+        "id": segment.id,
+        "created_at": segment.created_at.isoformat(),
+    }
+
+
+def list_all(session: Session, *, counts: bool = False, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Saved segments (by name), then the built-ins; with ``counts``, how many match each now."""
+    rows = [describe(s) for s in session.scalars(select(Segment).order_by(Segment.name))]
+    rows += [
+        {"name": b.name, "kind": "builtin", "rule": b.rule_text, "description": b.description}
+        for b in BUILTINS.values()
+    ]
+    if counts:
+        moment = now or utcnow()
+        for row in rows:
+            row["count"] = count(session, parse(row["rule"]), now=moment)
+    return rows
