@@ -88,15 +88,25 @@ def _newer(event: Any) -> ColumnElement[bool]:
     )
 
 
-def consented(topic: ConsentTopic, contact_id: Any = Contact.id) -> ColumnElement[bool]:
-    """SQL: the contact's latest event on ``topic`` is an opt-in (segments, suppression)."""
+def latest_is(topic: ConsentTopic, action: ConsentAction, contact_id: Any = Contact.id) -> ColumnElement[bool]:
+    """SQL: the contact's latest event on ``topic`` is ``action``."""
     event = aliased(ConsentEvent)
     return exists().where(
         event.contact_id == contact_id,
         event.topic == topic,
-        event.action == ConsentAction.OPT_IN,
+        event.action == action,
         ~_newer(event),
     )
+
+
+def consented(topic: ConsentTopic, contact_id: Any = Contact.id) -> ColumnElement[bool]:
+    """SQL: the contact's latest event on ``topic`` is an opt-in (segments, suppression)."""
+    return latest_is(topic, ConsentAction.OPT_IN, contact_id)
+
+
+def withdrawn(topic: ConsentTopic, contact_id: Any = Contact.id) -> ColumnElement[bool]:
+    """SQL: the contact's latest event on ``topic`` is an opt-out."""
+    return latest_is(topic, ConsentAction.OPT_OUT, contact_id)
 
 
 def current(session: Session, contact_id: int) -> dict[ConsentTopic, bool]:

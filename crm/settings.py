@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     default_language: str = Field("fr", description="fallback language for content")
     cluster_name: str = Field("Cluster CRM demo", description="name shown in messages")
     sql_echo: bool = Field(False, description="log every SQL statement")
+    from_address: str = Field("animation@cluster.example.org", description="sender of campaigns")
+    from_name: str | None = Field(None, description="sender name (default: the cluster's name)")
+    rate_limit: float | None = Field(None, description="messages per second over all campaigns and workers")
+    delivery_batch_size: int = Field(100, description="deliveries a worker claims at once")
+    delivery_lease_seconds: float = Field(60.0, description="after this, a dead worker's claims are taken back")
+    delivery_max_attempts: int = Field(5, description="attempts on 4xx replies before a delivery fails")
+    retry_base_seconds: float = Field(60.0, description="first retry delay after a 4xx; doubles each time")
+    worker_processes: int = Field(2, description="`crm worker` processes")
+    worker_threads: int = Field(1, description="threads per `crm worker` process")
+    dkim_selector: str | None = Field(None, description="DKIM selector; signing is on when the key file is set")
+    dkim_domain: str | None = Field(None, description="DKIM d= domain (default: the sender's domain)")
+    dkim_key_file: Path | None = Field(None, description="PEM private key for DKIM signing")
 
 
 @lru_cache

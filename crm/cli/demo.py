@@ -28,10 +28,37 @@ def demo(ctx: Context, seed: int, size: int, as_json: bool) -> None:
     busy = console.status("building the demo cluster…") if console.is_terminal and not as_json else nullcontext()
     with busy, ctx.store.transaction() as session:
         result = service.build(session, seed=seed, contacts=size)
+    result["campaigns"] = _send_campaigns(ctx)
     if as_json:
         emit_json(result)
     else:
         show(result)
+        table("Campaigns sent (outbox: CRM_OUTBOX_DIR, or CRM_SMTP_URL)",
+              ["id", "campaign", "status", "total", "sent", "suppressed", "failed", "pending"],
+              [(c["id"], c["name"], c["status"], c["total"], c["sent"], c["suppressed"], c["failed"], c["pending"])
+               for c in result["campaigns"]])
+
+
+def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
+    """The whole cycle: the demo newsletter and an invitation, sent like any campaign."""
+    from crm import demo_campaigns
+    from crm.campaigns import service as campaigns
+    from crm.cli import sending
+    from crm.delivery import runtime
+    from crm.settings import get_settings
+
+    settings = get_settings()
+    with ctx.store.transaction() as session:
+        ids = demo_campaigns.create(session, renderer=runtime.composer(settings).renderer,
+                                    from_address=settings.from_address, from_name=settings.from_name or settings.cluster_name)
+    for campaign_id in ids:
+        with ctx.store.transaction() as session:
+            if campaigns.get(session, campaign_id).status.value in ("finished", "cancelled"):
+                continue  # a second `crm demo`: already sent
+            campaigns.send(session, campaign_id)
+        sending.dispatch(ctx, campaign_id, watch=lambda until: None)
+    with ctx.store.transaction() as session:
+        return [campaigns.counts(session, i) | {"name": campaigns.get(session, i).name} for i in ids]
 
 
 def _counts(title: str, label: str, counts: Mapping[str, int]) -> None:

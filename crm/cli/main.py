@@ -68,9 +68,9 @@ def init(ctx: Context) -> None:
 
 
 def _register() -> None:
-    from crm.cli import consent, contacts, demo, events, interactions, orgs, perception
+    from crm.cli import campaigns, consent, contacts, demo, events, interactions, orgs, perception, segments, worker
 
-    for module in (contacts, orgs, interactions, events, perception, consent, demo):
+    for module in (contacts, orgs, interactions, events, perception, consent, segments, campaigns, worker, demo):
         module.register(cli)
 
 

@@ -26,6 +26,9 @@ from crm.models.perception import (
     PerceptionAssessment,
     PerceptionSegment,
 )
+from crm.models.segments import Segment
+from crm.models.campaigns import Campaign, CampaignContent, CampaignKind, CampaignStatus
+from crm.models.deliveries import Delivery, DeliveryStatus, Suppression, SuppressionReason
 
 __all__ = [
     "INTERNAL_TARGETS",
@@ -50,6 +53,15 @@ __all__ = [
     "OrganisationSize",
     "PerceptionAssessment",
     "PerceptionSegment",
+    "Segment",
+    "Campaign",
+    "CampaignContent",
+    "CampaignKind",
+    "CampaignStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Suppression",
+    "SuppressionReason",
     "Tag",
     "TargetGroup",
     "contact_tags",

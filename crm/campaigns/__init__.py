@@ -1,0 +1,1 @@
+"""Campaigns: creation, status, materialisation of their deliveries."""

@@ -1,0 +1,56 @@
+"""See a campaign's message before sending it: for one contact, or to a test address."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from crm import contacts, fields
+from crm.campaigns import service
+from crm.delivery import recipients
+from crm.delivery.compose import Composer
+from crm.mail.transport import SendResult, Transport
+
+SAMPLE = {"first_name": "Camille", "last_name": "Exemple", "full_name": "Camille Exemple",
+          "organisation": "Organisation exemple", "position": None, "city": None}
+
+
+@dataclass(frozen=True)
+class Preview:
+    language: str
+    address: str
+    message: bytes
+
+
+def for_contact(session: Session, composer: Composer, campaign_id: int, contact_ref: str) -> Preview:
+    """The exact message this contact would get (language, fields, links)."""
+    campaign = service.get(session, campaign_id)
+    contact = contacts.get(session, contact_ref)
+    person = recipients.load(session, [contact.id])[contact.id]
+    language = composer.language_for(campaign, person.language)
+    address = fields.email(person.email or "") if person.email else "no-address@invalid"
+    message = composer.compose(campaign, contact_id=contact.id, fields=person.fields, address=address,
+                               language=language, message_id=f"<preview.c{campaign.id}.{contact.id}@{campaign.from_address.rpartition('@')[2]}>",
+                               extra=composer.extra(session, campaign))
+    return Preview(language, address, message)
+
+
+def test_send(session: Session, composer: Composer, transport: Transport, campaign_id: int, to: str,
+              *, language: str | None = None, contact_ref: str | None = None) -> tuple[Preview, SendResult]:
+    """Send one copy to ``to`` (a contact's view when ``contact_ref`` is given, else sample
+    fields); no delivery is recorded."""
+    campaign = service.get(session, campaign_id)
+    address = fields.email(to)
+    if contact_ref:
+        contact = contacts.get(session, contact_ref)
+        person_fields, contact_id = recipients.load(session, [contact.id])[contact.id].fields, contact.id
+    else:
+        person_fields, contact_id = {**SAMPLE, "email": address, "language": language}, 0
+    lang = language or composer.language_for(campaign, person_fields.get("language"))
+    message = composer.compose(campaign, contact_id=contact_id, fields=person_fields, address=address, language=lang,
+                               message_id=f"<test.c{campaign.id}.{uuid.uuid4().hex[:16]}@{campaign.from_address.rpartition('@')[2]}>",
+                               extra=composer.extra(session, campaign))
+    result = transport.send(campaign.from_address, address, message)
+    return Preview(lang, address, message), result

@@ -1,0 +1,207 @@
+"""Campaigns: create (validated end to end), list, describe, send, schedule, pause, resume, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from crm import fields
+from crm.campaigns import status as campaign_status
+from crm.campaigns.materialise import materialise
+from crm.db import utcnow
+from crm.errors import NotFound, ValidationError
+from crm.models import Event
+from crm.models.campaigns import Campaign, CampaignContent, CampaignKind, CampaignStatus
+from crm.models.deliveries import Delivery, DeliveryStatus as D
+from crm.rendering import Content
+from crm.segments import service as segments
+from crm.vocabulary import choices, fold
+
+
+class Preparer(Protocol):
+    def prepare(self, kind: str, content: Content) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ContentInput:
+    language: str
+    subject: str
+    body: str
+    format: str = "markdown"
+
+
+def kind(raw: str) -> CampaignKind:
+    aliases = {"invitation": "invitation", "event_invitation": "invitation", "press": "press_release",
+               "call": "call_for_projects", "calls": "call_for_projects", "lettre": "newsletter"}
+    key = fold(raw).replace(" ", "_")
+    try:
+        return CampaignKind(aliases.get(key, key))
+    except ValueError:
+        raise ValidationError(f"unknown campaign kind {raw!r}; allowed: {choices(CampaignKind)}", "kind") from None
+
+
+def create(
+    session: Session,
+    *,
+    renderer: Preparer,
+    name: str,
+    kind: CampaignKind,
+    segment: str,
+    contents: Sequence[ContentInput],
+    from_address: str,
+    default_language: str,
+    from_name: str | None = None,
+    reply_to: str | None = None,
+    event_id: int | None = None,
+    survey_url: str | None = None,
+    rate_limit: float | None = None,
+    consent_required: bool = True,
+) -> Campaign:
+    """Validate everything a send will need — segment, every language's template, sender,
+    event — so that a campaign that exists can be sent; then store it as a draft."""
+    if not name.strip():
+        raise ValidationError("a campaign needs a name", "name")
+    segments.count(session, segments.resolve(session, segment))  # compiles and runs the rule once
+    if not contents:
+        raise ValidationError("give the content of at least one language", "content")
+    languages = [fields.language(c.language) for c in contents]
+    if len(set(languages)) != len(languages):
+        raise ValidationError("the same language is given twice", "content")
+    default = fields.language(default_language)
+    if default not in languages:
+        raise ValidationError(f"no content in the default language {default!r} (have: {', '.join(languages)})", "language")
+    sender = fields.email(from_address)
+    reply = fields.email(reply_to) if reply_to else None
+    if kind is CampaignKind.INVITATION:
+        if event_id is None:
+            raise ValidationError("an invitation needs the event it invites to", "event")
+    if event_id is not None and session.get(Event, event_id) is None:
+        raise NotFound(f"no event {event_id}")
+    if survey_url and not survey_url.startswith(("https://", "http://")):
+        raise ValidationError("the survey link must start with https://", "survey_url")
+    if kind is CampaignKind.SURVEY and not survey_url:
+        raise ValidationError("a survey invitation needs the survey's link", "survey_url")
+    if rate_limit is not None and rate_limit <= 0:
+        raise ValidationError("the rate limit must be a positive number of messages per second", "rate")
+    for language, item in zip(languages, contents, strict=True):
+        if item.format not in ("markdown", "html"):
+            raise ValidationError(f"content format must be markdown or html, not {item.format!r}", f"content[{language}]")
+        renderer.prepare(kind.value, Content(language, item.subject, item.body, item.format))
+    campaign = Campaign(
+        name=name.strip(), kind=kind, topic=kind.topic, consent_required=consent_required, segment=segment.strip(),
+        from_name=from_name, from_address=sender, reply_to=reply, default_language=default, event_id=event_id,
+        survey_url=survey_url, rate_limit=rate_limit,
+        contents=[CampaignContent(language=lang, subject=c.subject, body=c.body, format=c.format)
+                  for lang, c in zip(languages, contents, strict=True)],
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.scalar(select(Campaign).options(selectinload(Campaign.contents)).where(Campaign.id == campaign_id))
+    if campaign is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    return campaign
+
+
+def list_all(session: Session) -> list[Campaign]:
+    return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
+
+
+def counts(session: Session, campaign_id: int) -> dict[str, Any]:
+    """The status contract: status, total, sent, failed, suppressed, pending, unknown (+ cancelled)."""
+    campaign = get(session, campaign_id)
+    by_status = dict(
+        session.execute(
+            select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+        ).all()
+    )
+    n = lambda *statuses: sum(by_status.get(s, 0) for s in statuses)  # noqa: E731
+    resent = session.scalar(
+        select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id, Delivery.resent_after_crash.is_(True))
+    ) or 0
+    return {
+        "id": campaign.id, "status": campaign.status.value, "total": sum(by_status.values()),
+        "sent": n(D.SENT), "failed": n(D.FAILED), "suppressed": n(D.SUPPRESSED),
+        "pending": n(D.PENDING, D.CLAIMED, D.SENDING), "unknown": n(D.UNKNOWN), "cancelled": n(D.CANCELLED),
+        "resent_after_crash": resent,
+    }
+
+
+def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> dict[str, Any]:
+    """Start sending: materialise the deliveries from the segment as it is now.
+
+    Idempotent: on a campaign already sending nothing changes (a double `send` sends
+    nobody twice). A paused campaign is resumed instead.
+    """
+    now = now or utcnow()
+    campaign, before = campaign_status.transition(session, campaign_id, CampaignStatus.SENDING, now=now)
+    added = 0
+    if before in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        added = materialise(session, campaign.id, campaign.segment, now)
+    return {"id": campaign.id, "previous": before.value, "status": campaign.status.value, "added": added}
+
+
+def schedule(session: Session, campaign_id: int, at: datetime, *, now: datetime | None = None) -> Campaign:
+    now = now or utcnow()
+    if at <= now:
+        raise ValidationError("the time is in the past: use `send` to send now", "at")
+    campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.SCHEDULED, now=now)
+    campaign.scheduled_at = at
+    session.flush()
+    return campaign
+
+
+def due(session: Session, now: datetime | None = None) -> list[int]:
+    """Scheduled campaigns whose time has come (the scheduler's job sends them)."""
+    now = now or utcnow()
+    return list(session.scalars(
+        select(Campaign.id).where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
+    ))
+
+
+def sending(session: Session) -> list[int]:
+    return list(session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)))
+
+
+def pause(session: Session, campaign_id: int) -> Campaign:
+    return campaign_status.transition(session, campaign_id, CampaignStatus.PAUSED)[0]
+
+
+def resume(session: Session, campaign_id: int) -> Campaign:
+    campaign = campaign_status.lock(session, campaign_id)
+    if campaign.status is not CampaignStatus.PAUSED:
+        raise ValidationError(f"campaign {campaign_id} is {campaign.status.value}, not paused", "status")
+    return campaign_status.transition(session, campaign_id, CampaignStatus.SENDING)[0]
+
+
+def cancel(session: Session, campaign_id: int) -> dict[str, Any]:
+    """Stop for good: every delivery not attempted yet is cancelled (the one in flight, if
+    any, finishes)."""
+    campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.CANCELLED)
+    cancelled = session.execute(
+        update(Delivery.__table__)
+        .where(Delivery.__table__.c.campaign_id == campaign_id, Delivery.__table__.c.status.in_([D.PENDING, D.CLAIMED]))
+        .values(status=D.CANCELLED, lease_owner=None, lease_expires_at=None)
+    ).rowcount
+    return {"id": campaign.id, "status": campaign.status.value, "cancelled": cancelled}
+
+
+def describe(session: Session, campaign: Campaign) -> dict[str, Any]:
+    return {
+        "id": campaign.id, "name": campaign.name, "kind": campaign.kind.value, "topic": campaign.topic.value,
+        "consent_required": campaign.consent_required, "segment": campaign.segment, "status": campaign.status.value,
+        "from": campaign.from_address, "reply_to": campaign.reply_to, "default_language": campaign.default_language,
+        "languages": [c.language for c in campaign.contents], "event_id": campaign.event_id,
+        "rate_limit": campaign.rate_limit,
+        "scheduled_at": campaign.scheduled_at.isoformat() if campaign.scheduled_at else None,
+        "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
+        "finished_at": campaign.finished_at.isoformat() if campaign.finished_at else None,
+    }

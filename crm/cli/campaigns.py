@@ -1,0 +1,228 @@
+"""`crm campaigns …`: create, preview, test-send, send, schedule, pause, resume, cancel, status, list."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from crm.campaigns import preview as previews
+from crm.campaigns import service
+from crm.cli.main import Context, pass_ctx
+from crm.cli.output import emit_json, json_option, pairs, table
+from crm.errors import ValidationError
+from crm.settings import get_settings
+
+
+def _by_language(values: tuple[str, ...], default: str, what: str) -> dict[str, str]:
+    """'fr=x' / 'x' (the default language) -> {language: x}."""
+    result: dict[str, str] = {}
+    for value in values:
+        lang, sep, rest = value.partition("=")
+        if sep and 1 < len(lang) <= 8 and lang.replace("-", "").isalpha():
+            result[lang] = rest
+        else:
+            result[default] = value
+    if not result:
+        raise ValidationError(f"give --{what}", what)
+    return result
+
+
+@click.group("campaigns")
+def group() -> None:
+    """Newsletters, invitations, press releases, calls for projects and surveys."""
+
+
+@group.command()
+@click.option("--kind", required=True, help="newsletter|invitation|press_release|call_for_projects|survey")
+@click.option("--segment", required=True, help="a segment name or a rule: \"target in (member_company) and consent(newsletter)\"")
+@click.option("--subject", "subjects", multiple=True, required=True, metavar="[LANG=]TEXT", help="subject (per language: fr=…)")
+@click.option("--content", "contents", multiple=True, required=True, metavar="[LANG=]FILE", help="Markdown or HTML file (per language: en=news.en.md)")
+@click.option("--name", default=None, help="a name for the list of campaigns (default: the subject)")
+@click.option("--language", default=None, help="the campaign's default language (default: CRM_DEFAULT_LANGUAGE)")
+@click.option("--event", "event_id", type=int, default=None, help="the event an invitation is for")
+@click.option("--survey-url", default=None)
+@click.option("--from", "from_address", default=None, help="sender address (default: CRM_FROM_ADDRESS)")
+@click.option("--from-name", default=None)
+@click.option("--reply-to", default=None)
+@click.option("--rate", "rate_limit", type=float, default=None, help="messages per second for this campaign")
+@click.option("--no-consent-required", is_flag=True, help="statutory mailing: send to everyone in the segment except opt-outs")
+@json_option
+@pass_ctx
+def create(ctx: Context, kind, segment, subjects, contents, name, language, event_id, survey_url, from_address,
+           from_name, reply_to, rate_limit, no_consent_required, as_json) -> None:  # noqa: ANN001
+    """Create a draft campaign (segment and templates are checked now)."""
+    from crm.delivery import runtime
+
+    settings = get_settings()
+    default = language or settings.default_language
+    subject_of = _by_language(subjects, default, "subject")
+    file_of = _by_language(contents, default, "content")
+    if set(subject_of) != set(file_of):
+        raise ValidationError(f"subjects for {sorted(subject_of)} but contents for {sorted(file_of)}", "subject")
+    items = []
+    for lang, path in file_of.items():
+        body = Path(path).read_text(encoding="utf-8")
+        fmt = "html" if path.lower().endswith((".html", ".htm")) else "markdown"
+        items.append(service.ContentInput(lang, subject_of[lang], body, fmt))
+    with ctx.store.transaction() as session:
+        campaign = service.create(
+            session, renderer=runtime.composer(settings).renderer, name=name or subject_of[default],
+            kind=service.kind(kind), segment=segment, contents=items,
+            from_address=from_address or settings.from_address, from_name=from_name or settings.from_name or settings.cluster_name,
+            default_language=default, reply_to=reply_to, event_id=event_id, survey_url=survey_url,
+            rate_limit=rate_limit, consent_required=not no_consent_required,
+        )
+        data = service.describe(session, campaign)
+    emit_json(data) if as_json else click.echo(f"campaign #{data['id']} created (draft): {data['name']}")
+
+
+@group.command("list")
+@json_option
+@pass_ctx
+def list_(ctx: Context, as_json: bool) -> None:
+    """List campaigns, newest first."""
+    with ctx.store.transaction() as session:
+        rows = [service.describe(session, c) | service.counts(session, c.id) for c in service.list_all(session)]
+    if as_json:
+        emit_json(rows)
+        return
+    table(f"{len(rows)} campaigns", ["id", "name", "kind", "status", "total", "sent", "failed", "suppressed", "pending"],
+          [(r["id"], r["name"], r["kind"], r["status"], r["total"], r["sent"], r["failed"], r["suppressed"], r["pending"]) for r in rows])
+
+
+def _print_status(data: dict, as_json: bool) -> None:
+    emit_json(data) if as_json else pairs(data)
+
+
+@group.command()
+@click.argument("campaign_id", type=int)
+@click.option("--watch", is_flag=True, help="follow the progress until the campaign stops")
+@json_option
+@pass_ctx
+def status(ctx: Context, campaign_id: int, watch: bool, as_json: bool) -> None:
+    """Where a campaign stands: {status, total, sent, failed, suppressed, pending, unknown}."""
+    if watch:
+        _watch(ctx, campaign_id)
+    with ctx.store.transaction() as session:
+        data = service.counts(session, campaign_id)
+    _print_status(data, as_json)
+
+
+def _watch(ctx: Context, campaign_id: int, until=None) -> None:  # noqa: ANN001
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  transient=False, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task(f"campaign #{campaign_id}", total=None)
+        while True:
+            with ctx.store.transaction() as session:
+                data = service.counts(session, campaign_id)
+            done = data["total"] - data["pending"]
+            bar.update(task, total=data["total"] or None, completed=done, description=f"campaign #{campaign_id} {data['status']}")
+            if (until and until()) or (until is None and data["status"] != "sending"):
+                return
+            time.sleep(0.5)
+
+
+@group.command()
+@click.argument("campaign_id", type=int)
+@json_option
+@pass_ctx
+def send(ctx: Context, campaign_id: int, as_json: bool) -> None:
+    """Send now: enqueue for `crm worker` (with a broker), or send to completion here (without)."""
+    from crm.cli import sending
+
+    with ctx.store.transaction() as session:
+        started = service.send(session, campaign_id)
+    sending.dispatch(ctx, campaign_id, watch=lambda until: _watch(ctx, campaign_id, until))
+    with ctx.store.transaction() as session:
+        data = service.counts(session, campaign_id) | {"added": started["added"]}
+    _print_status(data, as_json)
+
+
+@group.command()
+@click.argument("campaign_id", type=int)
+@click.option("--at", "at", required=True, help="local time (CRM_TIMEZONE): 'YYYY-MM-DD HH:MM'")
+@json_option
+@pass_ctx
+def schedule(ctx: Context, campaign_id: int, at: str, as_json: bool) -> None:
+    """Send at a given time (started by `crm worker`)."""
+    from crm import times
+
+    when = times.parse(at, get_settings().timezone, "--at")
+    with ctx.store.transaction() as session:
+        data = service.describe(session, service.schedule(session, campaign_id, when))
+    emit_json(data) if as_json else click.echo(f"campaign #{campaign_id} scheduled for {times.local(when, get_settings().timezone)}")
+
+
+def _simple(name: str, fn, doc: str) -> None:  # noqa: ANN001
+    @group.command(name, help=doc)
+    @click.argument("campaign_id", type=int)
+    @json_option
+    @pass_ctx
+    def command(ctx: Context, campaign_id: int, as_json: bool) -> None:
+        with ctx.store.transaction() as session:
+            result = fn(session, campaign_id)
+            data = service.counts(session, campaign_id) | (result if isinstance(result, dict) else {})
+        if name == "resume":
+            from crm.cli import sending
+
+            sending.dispatch(ctx, campaign_id, watch=lambda until: _watch(ctx, campaign_id, until))
+            with ctx.store.transaction() as session:
+                data = service.counts(session, campaign_id)
+        _print_status(data, as_json)
+
+
+_simple("pause", service.pause, "Pause a sending campaign (workers stop after the message in flight).")
+_simple("resume", service.resume, "Resume a paused campaign.")
+_simple("cancel", service.cancel, "Cancel: nothing more is sent.")
+
+
+@group.command()
+@click.argument("campaign_id", type=int)
+@click.option("--contact", "contact_ref", required=True, help="id or email of the contact to render for")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="write the .eml here (default: stdout)")
+@pass_ctx
+def preview(ctx: Context, campaign_id: int, contact_ref: str, output: str | None) -> None:
+    """Write the message exactly as this contact would get it (.eml)."""
+    from crm.delivery import runtime
+
+    with ctx.store.transaction() as session:
+        result = previews.for_contact(session, runtime.composer(get_settings()), campaign_id, contact_ref)
+    if output:
+        Path(output).write_bytes(result.message)
+        click.echo(f"{output}: message in {result.language} for {result.address}", err=True)
+    else:
+        sys.stdout.buffer.write(result.message)
+
+
+@group.command("test-send")
+@click.argument("campaign_id", type=int)
+@click.option("--to", "to", required=True, help="address to send one test copy to")
+@click.option("--language", default=None)
+@click.option("--contact", "contact_ref", default=None, help="render as this contact would see it")
+@json_option
+@pass_ctx
+def test_send(ctx: Context, campaign_id: int, to: str, language: str | None, contact_ref: str | None, as_json: bool) -> None:
+    """Send one copy to a test address (nothing is recorded as sent)."""
+    from crm.delivery import runtime
+
+    settings = get_settings()
+    transport = runtime.transport(settings)
+    try:
+        with ctx.store.transaction() as session:
+            sent, result = previews.test_send(session, runtime.composer(settings), transport, campaign_id, to,
+                                              language=language, contact_ref=contact_ref)
+    finally:
+        transport.close()
+    data = {"to": sent.address, "language": sent.language, "result": result.status.value, "detail": result.detail}
+    if result.status.value != "sent":
+        raise ValidationError(f"test message not sent: {result.detail}", "test-send")
+    emit_json(data) if as_json else click.echo(f"test message sent to {sent.address} ({sent.language})")
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(group)

@@ -1,0 +1,55 @@
+"""`crm worker`: a dramatiq worker for the campaign queue, plus the watchdog that keeps
+campaigns moving (lost queue messages, dead workers' leases, scheduled campaigns)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import click
+
+from crm.cli.main import Context, pass_ctx
+from crm.settings import get_settings
+
+
+@click.command()
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="worker threads (default: CRM_WORKER_THREADS)")
+@click.option("--watch-interval", type=click.FloatRange(min=0.2), default=5.0, show_default=True,
+              help="seconds between two looks for stalled or scheduled campaigns")
+@pass_ctx
+def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
+    """Send campaigns from the queue (needs CRM_BROKER_URL: redis:// or amqp://)."""
+    import dramatiq
+
+    from crm.delivery import watch
+    from workers import campaigns as actors
+
+    settings = get_settings()
+    if not settings.broker_url:
+        raise click.UsageError("set CRM_BROKER_URL (redis://… or amqp://…); without a broker `crm campaigns send` sends in-process")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    store = ctx.store
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    broker = dramatiq.get_broker()
+    runner = dramatiq.Worker(broker, worker_threads=threads or settings.worker_threads, worker_timeout=500)
+    runner.start()
+    click.echo(f"crm worker: {runner.worker_threads if hasattr(runner, 'worker_threads') else threads} thread(s) on {settings.broker_url.split('@')[-1]}", err=True)
+    try:
+        while not stop.wait(watch_interval):
+            try:
+                with store.transaction() as session:
+                    watch.start_scheduled(session)
+                    stalled = watch.needing_workers(session)
+                for campaign_id in stalled:
+                    actors.enqueue(campaign_id)
+            except Exception:  # noqa: BLE001 - the broker or database may be restarting: look again later
+                logging.getLogger("crm.worker").exception("watchdog pass failed; retrying")
+    finally:
+        runner.stop()
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(worker)

@@ -1,0 +1,102 @@
+"""Claiming work under a lease, and taking it back from workers that died.
+
+PostgreSQL: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`, so concurrent
+workers take disjoint batches without waiting. SQLite: the same conditional UPDATE; SQLite
+runs one writer at a time, so two claims never see the same pending row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from crm.delivery import eligibility
+from crm.models.campaigns import Campaign
+from crm.models.deliveries import Delivery, DeliveryStatus as D
+
+_T = Delivery.__table__
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    contact_id: int
+    attempts: int
+    resent_after_crash: bool
+
+
+def reclaim_expired(session: Session, campaign_id: int, now: datetime) -> tuple[int, int]:
+    """Take back rows whose worker's lease ran out.
+
+    Claimed rows were never attempted: back to pending. A row left `sending` was the one
+    message in flight when its worker died: it may or may not have reached the server,
+    and every recipient must get the message, so it is sent again and marked
+    `resent_after_crash` (the only way a recipient can get two copies).
+    """
+    expired = and_(_T.c.campaign_id == campaign_id, _T.c.lease_expires_at < now)
+    claimed = session.execute(
+        update(_T).where(expired, _T.c.status == D.CLAIMED).values(status=D.PENDING, lease_owner=None, lease_expires_at=None)
+    ).rowcount
+    in_flight = session.execute(
+        update(_T)
+        .where(expired, _T.c.status == D.SENDING)
+        .values(status=D.PENDING, lease_owner=None, lease_expires_at=None, resent_after_crash=True)
+    ).rowcount
+    return claimed, in_flight
+
+
+def claim_batch(
+    session: Session, campaign: Campaign, *, worker: str, size: int, lease: timedelta, now: datetime
+) -> list[Claimed]:
+    """Lease up to ``size`` due rows to ``worker``; suppress the ones that may not be sent."""
+    due = (
+        select(_T.c.id)
+        .where(
+            _T.c.campaign_id == campaign.id,
+            _T.c.status == D.PENDING,
+            or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
+        )
+        .order_by(_T.c.id)
+        .limit(size)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(_T)
+        .where(_T.c.id.in_(due.scalar_subquery()))
+        .values(status=D.CLAIMED, lease_owner=worker, lease_expires_at=now + lease)
+        .returning(_T.c.id, _T.c.contact_id, _T.c.attempts, _T.c.resent_after_crash)
+    ).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    why = eligibility.reason(campaign, _T.c.contact_id)
+    suppressed = session.execute(
+        update(_T)
+        .where(_T.c.id.in_(ids), why.is_not(None))
+        .values(status=D.SUPPRESSED, suppression_reason=why, lease_owner=None, lease_expires_at=None)
+        .returning(_T.c.id)
+    ).scalars().all()
+    gone = set(suppressed)
+    return sorted((Claimed(r.id, r.contact_id, r.attempts, r.resent_after_crash) for r in rows if r.id not in gone), key=lambda c: c.id)
+
+
+def extend_lease(session: Session, worker: str, ids: list[int], until: datetime) -> None:
+    if ids:
+        session.execute(
+            update(_T).where(_T.c.id.in_(ids), _T.c.lease_owner == worker, _T.c.status.in_([D.CLAIMED, D.SENDING])).values(lease_expires_at=until)
+        )
+
+
+def release(session: Session, worker: str, ids: list[int]) -> int:
+    """Give unattempted rows back (pause, cancel, shutdown)."""
+    if not ids:
+        return 0
+    return session.execute(
+        update(_T)
+        .where(_T.c.id.in_(ids), _T.c.lease_owner == worker, _T.c.status == D.CLAIMED)
+        .values(status=D.PENDING, lease_owner=None, lease_expires_at=None)
+    ).rowcount

@@ -1,0 +1,36 @@
+"""The embedded default way out: one `.eml` file per message in a folder."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from crm.mail.transport import SendResult, SendStatus
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class OutboxTransport:
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, message: bytes, recipient: str) -> Path:
+        head = message.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
+        found = re.search(r"(?im)^message-id:\s*<([^>]+)>", head)
+        name = found.group(1) if found else recipient
+        return self.directory / f"{_UNSAFE.sub('_', name)}.eml"
+
+    def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+        path = self.path_for(message, recipient)
+        tmp = path.with_suffix(".eml.tmp")
+        with open(tmp, "wb") as out:  # written whole, then renamed: never a half file
+            out.write(message)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        return SendResult(SendStatus.SENT, 250, str(path))
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,93 @@
+"""A real SMTP server on loopback (aiosmtpd), with rules to misbehave on purpose.
+
+`rules[address]` may be "451" (temporary failure, `fail_times` times, then accepted),
+"550" (permanent failure) or "drop" (accept the message, then close the connection
+before replying: the client cannot know whether it was delivered).
+"""
+
+from __future__ import annotations
+
+import email
+import socket
+import threading
+from dataclasses import dataclass, field
+from email import policy
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    data: bytes
+
+    @property
+    def message(self) -> email.message.EmailMessage:
+        return email.message_from_bytes(self.data, policy=policy.SMTP)  # type: ignore[return-value]
+
+
+@dataclass
+class Recorder:
+    rules: dict[str, str] = field(default_factory=dict)
+    fail_times: int = 1
+    received: list[Received] = field(default_factory=list)
+    attempts: dict[str, int] = field(default_factory=dict)
+    dropped: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+        with self.lock:
+            self.attempts[address] = self.attempts.get(address, 0) + 1
+            rule = self.rules.get(address)
+            if rule == "451" and self.attempts[address] <= self.fail_times:
+                return "451 4.3.0 Temporary failure, try later"
+            if rule == "550":
+                return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+        with self.lock:
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            drop = [r for r in envelope.rcpt_tos if self.rules.get(r) == "drop" and r not in self.dropped]
+            if drop:
+                self.dropped.update(drop)
+                server.transport.close()  # the message arrived; the 250 never will
+        return "250 OK Message accepted"
+
+    def count_to(self, address: str) -> int:
+        with self.lock:
+            return sum(address in r.recipients for r in self.received)
+
+    def by_recipient(self) -> dict[str, int]:
+        with self.lock:
+            counts: dict[str, int] = {}
+            for r in self.received:
+                for rcpt in r.recipients:
+                    counts[rcpt] = counts.get(rcpt, 0) + 1
+            return counts
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPServer:
+    def __init__(self, recorder: Recorder | None = None) -> None:
+        self.recorder = recorder or Recorder()
+        self.port = free_port()
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}?tls=off"
+
+    def __enter__(self) -> SMTPServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()

@@ -1,0 +1,190 @@
+"""The send pipeline on real databases, a real SMTP server on loopback and the .eml outbox."""
+
+from __future__ import annotations
+
+import email
+import threading
+import time
+from email import policy
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from crm import consent
+from crm.campaigns import service as campaigns
+from crm.mail.message import message_id_for
+from crm.mail.outbox import OutboxTransport
+from crm.mail.smtp import SMTPTransport
+from crm.models import ConsentAction, ConsentSource, ConsentTopic, Contact
+from crm.models.deliveries import Delivery, Suppression, SuppressionReason
+from tests import delivery_helpers as h
+from tests.smtp_server import SMTPServer
+
+
+@pytest.fixture
+def store(fresh_url: str):  # noqa: ANN201
+    s = h.open_store(fresh_url)
+    yield s
+    s.close()
+
+
+def test_outbox_sends_everyone_once_in_their_language_and_suppresses(store, tmp_path: Path) -> None:  # noqa: ANN001
+    ids = h.add_contacts(store, 30)
+    h.add_contacts(store, 5, start=100, consent=False)  # in the segment "all", but no consent
+    with store.transaction() as session:  # a hard bounce and an address that is no longer valid
+        session.add(Suppression(address="r1@example.org", reason=SuppressionReason.HARD_BOUNCE))
+        session.execute(update(Contact).where(Contact.id == ids[2]).values(email="broken@@example.org"))
+    campaign_id = h.newsletter(store, segment="all")
+    assert h.start(store, campaign_id)["added"] == 35
+    report = h.engine(store, OutboxTransport(tmp_path)).run(campaign_id)
+    assert report.stopped == "finished"
+    status = h.counts(store, campaign_id)
+    assert status | {"id": 0} == {"id": 0, "status": "finished", "total": 35, "sent": 28, "failed": 0, "suppressed": 7,
+                                  "pending": 0, "unknown": 0, "cancelled": 0, "resent_after_crash": 0}
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == 28
+    with store.transaction() as session:
+        rows = {d.contact_id: d for d in session.scalars(select(Delivery).where(Delivery.campaign_id == campaign_id))}
+    reasons = sorted(d.suppression_reason for d in rows.values() if d.suppression_reason)
+    assert reasons == ["invalid_address", "no_consent", "no_consent", "no_consent", "no_consent", "no_consent", "suppressed_address"]
+    sent = [d for d in rows.values() if d.status.value == "sent"]
+    for delivery in sent:
+        assert delivery.message_id == message_id_for(delivery.id, campaign_id, "cluster.example.org")
+    arabic = next(d for d in sent if d.language == "ar")
+    parsed = {m["Message-ID"]: m for m in (email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files)}
+    message = parsed[arabic.message_id]
+    assert message["To"].addresses[0].addr_spec == arabic.address
+    assert message["Subject"] == "أخبار المجموعة"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["List-Unsubscribe"].startswith(f"<{h.BASE_URL}/u/")
+    html = message.get_body(("html",)).get_content()
+    assert 'dir="rtl"' in html
+
+
+def test_smtp_451_retries_550_fails_drop_after_data_is_unknown(store) -> None:  # noqa: ANN001
+    h.add_contacts(store, 12, languages=("fr",))
+    with SMTPServer() as server:
+        server.recorder.rules.update({"r2@example.org": "451", "r5@example.org": "550", "r7@example.org": "drop"})
+        campaign_id = h.newsletter(store, languages=("fr",))
+        h.start(store, campaign_id)
+        transport = SMTPTransport(server.url)
+        engine = h.engine(store, transport, retry_base_seconds=0.2)
+        report = engine.run(campaign_id)
+        deadline = time.monotonic() + 20
+        while report.stopped == "waiting" and time.monotonic() < deadline:  # the 451 is retried after its backoff
+            time.sleep(0.25)
+            report = engine.run(campaign_id)
+        transport.close()
+        status = h.counts(store, campaign_id)
+        assert (status["status"], status["sent"], status["failed"], status["unknown"], status["pending"]) == ("finished", 10, 1, 1, 0)
+        received = server.recorder.by_recipient()
+        assert received["r2@example.org"] == 1 and server.recorder.attempts["r2@example.org"] == 2
+        assert "r5@example.org" not in received
+        assert received["r7@example.org"] == 1  # the server has it; we could not know: never resent
+        assert all(received[f"r{i}@example.org"] == 1 for i in (0, 1, 3, 4, 6, 8, 9, 10, 11))
+    with store.transaction() as session:
+        by_address = {d.address or "": d for d in session.scalars(select(Delivery))}
+        failed = session.scalars(select(Delivery).where(Delivery.status == "failed")).one()
+    assert failed.last_error.startswith("550")
+    assert by_address["r7@example.org"].status.value == "unknown"
+
+
+def test_double_send_and_two_workers_send_each_message_once(store) -> None:  # noqa: ANN001
+    h.add_contacts(store, 300)
+    campaign_id = h.newsletter(store)
+    assert h.start(store, campaign_id)["added"] == 300
+    assert h.start(store, campaign_id)["added"] == 0  # a double send adds nobody
+    with SMTPServer() as server:
+        reports = []
+
+        def work(name: str) -> None:
+            transport = SMTPTransport(server.url)
+            reports.append(h.engine(store, transport, worker=name, batch_size=20).run(campaign_id))
+            transport.close()
+
+        threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        counts = server.recorder.by_recipient()
+    assert len(counts) == 300 and set(counts.values()) == {1}
+    assert h.counts(store, campaign_id)["sent"] == 300
+    assert sum(r.counts.get("sent", 0) for r in reports) == 300
+
+
+def test_pause_resume_and_cancel(store, tmp_path: Path) -> None:  # noqa: ANN001
+    h.add_contacts(store, 60)
+    campaign_id = h.newsletter(store)
+    h.start(store, campaign_id)
+    engine = h.engine(store, OutboxTransport(tmp_path), batch_size=10)
+    assert engine.run_batch(campaign_id).counts == {"sent": 10}
+    with store.transaction() as session:
+        campaigns.pause(session, campaign_id)
+    assert engine.run(campaign_id).stopped == "paused"
+    assert h.counts(store, campaign_id)["sent"] == 10
+    with store.transaction() as session:
+        campaigns.resume(session, campaign_id)
+    engine.run_batch(campaign_id)
+    with store.transaction() as session:
+        result = campaigns.cancel(session, campaign_id)
+    assert result["cancelled"] == 40
+    assert engine.run(campaign_id).stopped == "cancelled"
+    status = h.counts(store, campaign_id)
+    assert (status["sent"], status["cancelled"], status["status"]) == (20, 40, "cancelled")
+    assert len(list(tmp_path.glob("*.eml"))) == 20
+
+
+def test_unsubscribed_while_sending_receives_nothing_after(store) -> None:  # noqa: ANN001
+    h.add_contacts(store, 40, languages=("en",))
+    campaign_id = h.newsletter(store, languages=("en",))
+    h.start(store, campaign_id)
+    with store.transaction() as session:  # the last one the batch will reach
+        late, late_address = session.execute(
+            select(Delivery.contact_id, Contact.email).join(Contact, Contact.id == Delivery.contact_id).order_by(Delivery.id.desc()).limit(1)
+        ).one()
+    with SMTPServer() as server:
+        real = SMTPTransport(server.url)
+
+        class UnsubscribeAfterFive:
+            """The real SMTP transport; after the 5th message the last contact opts out."""
+
+            sent = 0
+
+            def send(self, sender: str, recipient: str, message: bytes):  # noqa: ANN201
+                self.sent += 1
+                if self.sent == 5:
+                    with store.transaction() as session:
+                        consent.record(session, late, ConsentTopic.NEWSLETTER, ConsentAction.OPT_OUT, ConsentSource.UNSUBSCRIBE)
+                return real.send(sender, recipient, message)
+
+            def close(self) -> None:
+                real.close()
+
+        h.engine(store, UnsubscribeAfterFive(), batch_size=100).run(campaign_id)  # one batch, claimed before the opt-out
+        real.close()
+        assert server.recorder.count_to(late_address) == 0
+        assert len(server.recorder.by_recipient()) == 39
+    with store.transaction() as session:
+        row = session.scalars(select(Delivery).where(Delivery.contact_id == late)).one()
+    assert (row.status.value, row.suppression_reason) == ("suppressed", "unsubscribed")
+
+
+def test_dead_worker_claims_are_taken_back(store, tmp_path: Path) -> None:  # noqa: ANN001
+    h.add_contacts(store, 20)
+    campaign_id = h.newsletter(store)
+    h.start(store, campaign_id)
+    from datetime import timedelta
+
+    from crm.db import utcnow
+    from crm.delivery import claim
+
+    with store.transaction() as session:  # a worker claims 10, starts one, and dies
+        campaign = campaigns.get(session, campaign_id)
+        batch = claim.claim_batch(session, campaign, worker="dead", size=10, lease=timedelta(seconds=-1), now=utcnow())
+        session.execute(update(Delivery).where(Delivery.id == batch[0].id).values(status="sending"))
+    report = h.engine(store, OutboxTransport(tmp_path)).run(campaign_id)
+    assert report.stopped == "finished"
+    status = h.counts(store, campaign_id)
+    assert (status["sent"], status["resent_after_crash"]) == (20, 1)
