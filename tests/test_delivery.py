@@ -188,3 +188,33 @@ def test_dead_worker_claims_are_taken_back(store, tmp_path: Path) -> None:  # no
     assert report.stopped == "finished"
     status = h.counts(store, campaign_id)
     assert (status["sent"], status["resent_after_crash"]) == (20, 1)
+
+
+def test_watchdog_starts_due_schedules_and_finds_stalled_campaigns(store, tmp_path: Path) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from crm.db import utcnow
+    from crm.delivery import claim, watch
+    from crm.errors import ValidationError
+
+    h.add_contacts(store, 10)
+    campaign_id = h.newsletter(store)
+    with store.transaction() as session:
+        with pytest.raises(ValidationError, match="past"):
+            campaigns.schedule(session, campaign_id, utcnow() - timedelta(minutes=1))
+    with store.transaction() as session:
+        campaigns.schedule(session, campaign_id, utcnow() + timedelta(hours=1))
+        assert watch.start_scheduled(session) == []  # not yet
+    later = utcnow() + timedelta(hours=2)
+    with store.transaction() as session:
+        assert watch.start_scheduled(session, later) == [campaign_id]
+        assert campaigns.get(session, campaign_id).status.value == "sending"
+        assert watch.needing_workers(session) == [campaign_id]  # due work, nobody on it
+        campaign = campaigns.get(session, campaign_id)
+        claim.claim_batch(session, campaign, worker="alive", size=10, lease=timedelta(seconds=60), now=utcnow())
+    with store.transaction() as session:
+        assert watch.needing_workers(session) == []  # a live lease: somebody is working
+        assert watch.needing_workers(session, utcnow() + timedelta(seconds=120)) == [campaign_id]  # it died
+    report = h.engine(store, OutboxTransport(tmp_path), lease=timedelta(seconds=60)).run(campaign_id)
+    assert report.stopped == "waiting"  # the other worker's lease still runs
+    assert h.counts(store, campaign_id)["pending"] == 10
