@@ -15,7 +15,7 @@ def test_upgrade_downgrade_and_models_in_sync(fresh_url: str) -> None:
     try:
         assert migrate.current_revision(engine) is None
         migrate.upgrade(engine)
-        assert migrate.current_revision(engine) == migrate.head_revision(engine)
+        assert migrate.current_revision(engine) == migrate.head_revision(engine) == migrate.HEAD
         tables = set(inspect(engine).get_table_names()) - {"alembic_version"}
         assert tables == set(Base.metadata.tables)
 

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import click
 
-from crm.campaigns import preview as previews
-from crm.campaigns import service
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import emit_json, json_option, pairs, table
 from crm.errors import ValidationError
@@ -54,6 +52,7 @@ def group() -> None:
 def create(ctx: Context, kind, segment, subjects, contents, name, language, event_id, survey_url, from_address,
            from_name, reply_to, rate_limit, no_consent_required, as_json) -> None:  # noqa: ANN001
     """Create a draft campaign (segment and templates are checked now)."""
+    from crm.campaigns import service
     from crm.delivery import runtime
 
     settings = get_settings()
@@ -84,6 +83,7 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
 @pass_ctx
 def list_(ctx: Context, as_json: bool) -> None:
     """List campaigns, newest first."""
+    from crm.campaigns import service
     with ctx.store.transaction() as session:
         rows = [service.describe(session, c) | service.counts(session, c.id) for c in service.list_all(session)]
     if as_json:
@@ -104,6 +104,7 @@ def _print_status(data: dict, as_json: bool) -> None:
 @pass_ctx
 def status(ctx: Context, campaign_id: int, watch: bool, as_json: bool) -> None:
     """Where a campaign stands: {status, total, sent, failed, suppressed, pending, unknown}."""
+    from crm.campaigns import service
     if watch:
         _watch(ctx, campaign_id)
     with ctx.store.transaction() as session:
@@ -113,6 +114,8 @@ def status(ctx: Context, campaign_id: int, watch: bool, as_json: bool) -> None:
 
 def _watch(ctx: Context, campaign_id: int, until=None) -> None:  # noqa: ANN001
     from rich.progress import BarColumn, Progress, TextColumn
+
+    from crm.campaigns import service
 
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   transient=False, disable=not sys.stderr.isatty()) as bar:
@@ -133,6 +136,7 @@ def _watch(ctx: Context, campaign_id: int, until=None) -> None:  # noqa: ANN001
 @pass_ctx
 def send(ctx: Context, campaign_id: int, as_json: bool) -> None:
     """Send now: enqueue for `crm worker` (with a broker), or send to completion here (without)."""
+    from crm.campaigns import service
     from crm.cli import sending
 
     with ctx.store.transaction() as session:
@@ -150,6 +154,7 @@ def send(ctx: Context, campaign_id: int, as_json: bool) -> None:
 @pass_ctx
 def schedule(ctx: Context, campaign_id: int, at: str, as_json: bool) -> None:
     """Send at a given time (started by `crm worker`)."""
+    from crm.campaigns import service
     from crm import times
 
     when = times.parse(at, get_settings().timezone, "--at")
@@ -158,14 +163,16 @@ def schedule(ctx: Context, campaign_id: int, at: str, as_json: bool) -> None:
     emit_json(data) if as_json else click.echo(f"campaign #{campaign_id} scheduled for {times.local(when, get_settings().timezone)}")
 
 
-def _simple(name: str, fn, doc: str) -> None:  # noqa: ANN001
+def _simple(name: str, fn: str, doc: str) -> None:
     @group.command(name, help=doc)
     @click.argument("campaign_id", type=int)
     @json_option
     @pass_ctx
     def command(ctx: Context, campaign_id: int, as_json: bool) -> None:
+        from crm.campaigns import service
+
         with ctx.store.transaction() as session:
-            result = fn(session, campaign_id)
+            result = getattr(service, fn)(session, campaign_id)
             data = service.counts(session, campaign_id) | (result if isinstance(result, dict) else {})
         if name == "resume":
             from crm.cli import sending
@@ -176,9 +183,9 @@ def _simple(name: str, fn, doc: str) -> None:  # noqa: ANN001
         _print_status(data, as_json)
 
 
-_simple("pause", service.pause, "Pause a sending campaign (workers stop after the message in flight).")
-_simple("resume", service.resume, "Resume a paused campaign.")
-_simple("cancel", service.cancel, "Cancel: nothing more is sent.")
+_simple("pause", "pause", "Pause a sending campaign (workers stop after the message in flight).")
+_simple("resume", "resume", "Resume a paused campaign.")
+_simple("cancel", "cancel", "Cancel: nothing more is sent.")
 
 
 @group.command()
@@ -188,6 +195,7 @@ _simple("cancel", service.cancel, "Cancel: nothing more is sent.")
 @pass_ctx
 def preview(ctx: Context, campaign_id: int, contact_ref: str, output: str | None) -> None:
     """Write the message exactly as this contact would get it (.eml)."""
+    from crm.campaigns import preview as previews
     from crm.delivery import runtime
 
     with ctx.store.transaction() as session:
@@ -208,6 +216,7 @@ def preview(ctx: Context, campaign_id: int, contact_ref: str, output: str | None
 @pass_ctx
 def test_send(ctx: Context, campaign_id: int, to: str, language: str | None, contact_ref: str | None, as_json: bool) -> None:
     """Send one copy to a test address (nothing is recorded as sent)."""
+    from crm.campaigns import preview as previews
     from crm.delivery import runtime
 
     settings = get_settings()
