@@ -62,9 +62,11 @@ def test_outbox_sends_everyone_once_in_their_language_and_suppresses(store, tmp_
     assert 'dir="rtl"' in html
 
 
-def test_smtp_451_retries_550_fails_drop_after_data_is_unknown(store) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("pipelining", [False, True], ids=["step-by-step", "pipelined"])
+def test_smtp_451_retries_550_fails_drop_after_data_is_unknown(store, pipelining: bool) -> None:  # noqa: ANN001
     h.add_contacts(store, 12, languages=("fr",))
     with SMTPServer() as server:
+        server.recorder.pipelining = pipelining
         server.recorder.rules.update({"r2@example.org": "451", "r5@example.org": "550", "r7@example.org": "drop"})
         campaign_id = h.newsletter(store, languages=("fr",))
         h.start(store, campaign_id)

@@ -79,22 +79,44 @@ class SMTPTransport:
         except (OSError, smtplib.SMTPException):
             self._drop()
 
+    def _envelope(self, conn: smtplib.SMTP, sender: str, recipient: str) -> SendResult | None:
+        """MAIL, RCPT, DATA; None when the server is ready for the message.
+
+        With PIPELINING (RFC 2920, offered by Postfix and most MTAs) the three commands
+        go in one write and the three replies are read after: one round trip, not three.
+        """
+        if conn.has_extn("pipelining") and (sender + recipient).isascii():
+            conn.send(f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n")
+            replies = [conn.getreply() for _ in range(3)]
+            for (code, reply), ok in zip(replies, ((250,), (250, 251), (354,)), strict=True):
+                if code not in ok:
+                    if replies[2][0] == 354:  # the server is waiting for a message: end it empty
+                        conn.send(b".\r\n")
+                        conn.getreply()
+                    self._reset()
+                    return _classify(code, reply)
+            return None
+        code, reply = conn.mail(sender)
+        if code != 250:
+            self._reset()
+            return _classify(code, reply)
+        code, reply = conn.rcpt(recipient)
+        if code not in (250, 251):
+            self._reset()
+            return _classify(code, reply)
+        code, reply = conn.docmd("DATA")
+        if code != 354:
+            self._reset()
+            return _classify(code, reply)
+        return None
+
     def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
         conn = self._connect()
         transmitted = False
         try:
-            code, reply = conn.mail(sender)
-            if code != 250:
-                self._reset()
-                return _classify(code, reply)
-            code, reply = conn.rcpt(recipient)
-            if code not in (250, 251):
-                self._reset()
-                return _classify(code, reply)
-            code, reply = conn.docmd("DATA")
-            if code != 354:
-                self._reset()
-                return _classify(code, reply)
+            refused = self._envelope(conn, sender, recipient)
+            if refused is not None:
+                return refused
             payload = _LEADING_DOT.sub(b"..", message)
             if not payload.endswith(b"\r\n"):
                 payload += b"\r\n"
