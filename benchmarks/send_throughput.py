@@ -112,6 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2, help="crm worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per crm worker")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 
@@ -128,7 +129,7 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")} | {
             "CRM_DATABASE_URL": url, "CRM_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
             "CRM_SMTP_URL": f"smtp://127.0.0.1:{sink_port}?tls=off", "CRM_WORKER_PROCESSES": str(args.workers),
-            "CRM_WORKER_THREADS": "1", "CRM_DELIVERY_BATCH_SIZE": "200",
+            "CRM_WORKER_THREADS": str(args.threads), "CRM_DELIVERY_BATCH_SIZE": "200",
         }
         tmp = Path(tempfile.mkdtemp())
         crm = shutil.which("crm") or "crm"
@@ -138,6 +139,7 @@ def main() -> None:
         workers = [subprocess.Popen([crm, "worker", "--watch-interval", "1"], env=env, cwd=tmp,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(args.workers)]
         time.sleep(2.0)  # workers up
+        raw_before = raw(sink_port, preview, args.recipients)
         started = time.perf_counter()
         subprocess.run([crm, "campaigns", "send", str(campaign_id)], env=env, cwd=tmp, check=True, capture_output=True)
         while True:
@@ -148,7 +150,9 @@ def main() -> None:
             time.sleep(0.2)
         pipeline_s = time.perf_counter() - started
         sent = status["sent"]
-        raw_s = raw(sink_port, preview, args.recipients)
+        # Raw is measured before and after the pipeline, and the faster one is kept: the
+        # ratio is never flattered by a noisy moment on a shared machine.
+        raw_s = min(raw_before, raw(sink_port, preview, args.recipients))
     finally:
         for w in workers:
             w.terminate()
@@ -160,9 +164,9 @@ def main() -> None:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     pipeline_rate, raw_rate = args.recipients / pipeline_s, args.recipients / raw_s
     print(f"message size: {len(preview):,} bytes; recipients: {args.recipients:,}; sent: {sent:,}")
-    print(f"pipeline ({args.workers} crm worker): {pipeline_s:7.2f} s  {pipeline_rate:8.0f} msg/s")
+    print(f"pipeline ({args.workers} crm worker x {args.threads} threads): {pipeline_s:7.2f} s  {pipeline_rate:8.0f} msg/s")
     print(f"raw smtplib (1 connection): {raw_s:7.2f} s  {raw_rate:8.0f} msg/s")
-    print(json.dumps({"benchmark": "send_throughput", "recipients": args.recipients, "workers": args.workers,
+    print(json.dumps({"benchmark": "send_throughput", "recipients": args.recipients, "workers": args.workers, "threads": args.threads,
                       "pipeline_msg_per_s": round(pipeline_rate), "raw_msg_per_s": round(raw_rate),
                       "target": "pipeline >= 0.5 x raw", "ratio": round(pipeline_rate / raw_rate, 3),
                       "met": pipeline_rate >= 0.5 * raw_rate}))
