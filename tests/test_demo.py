@@ -289,8 +289,15 @@ def test_cli_demo_in_an_empty_folder(crm_cli: Any) -> None:
     assert (Path(crm_cli.cwd) / "crm.db").is_file()
     assert first["already_existed"] is False and first["database"] == "sqlite:///./crm.db"
     assert first["contacts"]["total"] == 300 and min(first["contacts"]["by_target"].values()) > 0
+    # the whole cycle: the newsletter and an invitation, sent into ./outbox/ by the real pipeline
+    sent = {c["name"].split(":")[1].split()[0]: c for c in first["campaigns"]}
+    assert set(sent) == {"quarterly", "invitation"}
+    assert all(c["status"] == "finished" and c["sent"] > 0 and c["pending"] == 0 for c in sent.values())
+    outbox = list((Path(crm_cli.cwd) / "outbox").glob("*.eml"))
+    assert len(outbox) == sum(c["sent"] for c in sent.values())
     second = crm_cli("demo", "--json").json()
     assert second["already_existed"] is True
+    assert len(list((Path(crm_cli.cwd) / "outbox").glob("*.eml"))) == len(outbox)  # nothing sent twice
     for result in (first, second):
         result.pop("seconds")
         result.pop("already_existed")
