@@ -34,9 +34,13 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     broker = dramatiq.get_broker()
-    runner = dramatiq.Worker(broker, worker_threads=threads or settings.worker_threads, worker_timeout=500)
+    threads = threads or settings.worker_threads
+    runner = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+    # Take no more campaign messages than there are threads to run them: `send` enqueues one
+    # per worker thread, and a process that prefetched them all would leave the others idle.
+    runner.queue_prefetch = threads
     runner.start()
-    click.echo(f"crm worker: {runner.worker_threads if hasattr(runner, 'worker_threads') else threads} thread(s) on {settings.broker_url.split('@')[-1]}", err=True)
+    click.echo(f"crm worker: {threads} thread(s) on {settings.broker_url.split('@')[-1]}", err=True)
     try:
         while not stop.wait(watch_interval):
             try:
