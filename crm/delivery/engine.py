@@ -22,10 +22,10 @@ from crm import fields
 from crm.campaigns import status as campaign_status
 from crm.db import utcnow
 from crm.delivery import claim, recipients
+from crm.delivery.compose import Composer
 from crm.delivery.ledger import Fate, Ledger, Outcome
 from crm.delivery.ratelimit import RateLimiter
 from crm.errors import CRMError, ValidationError
-from crm.delivery.compose import Composer
 from crm.mail.message import message_id_for
 from crm.mail.transport import SendStatus, Transport, TransportUnavailable
 from crm.models.campaigns import Campaign, CampaignStatus
