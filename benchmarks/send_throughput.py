@@ -112,7 +112,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--recipients", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2, help="crm worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per crm worker")
+    parser.add_argument("--threads", type=int, default=1, help="threads per crm worker")
     parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
 

@@ -88,6 +88,7 @@ class Ledger:
             .values(status=D.SUPPRESSED, suppression_reason=why, lease_owner=None, lease_expires_at=None)
         )
         self._sent_then_start = None
+        self._raw: tuple[str, Any] | None = None
         self._sent = (
             update(_T)
             .where(_T.c.id == bindparam("row_id"), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.SENDING)
@@ -96,6 +97,20 @@ class Ledger:
         )
         if engine.dialect.name == "postgresql":
             self._sent_then_start = self._combined()
+
+    def _run_raw(self, conn: Connection, params: dict[str, Any]) -> Any:
+        """The hot statement on the DBAPI cursor: compiled once, prepared by the server;
+        skips SQLAlchemy's per-call work (about 100 µs a message)."""
+        if self._raw is None:
+            compiled = self._sent_then_start.compile(dialect=self.engine.dialect)
+            self._raw = (str(compiled), compiled)
+        sql, compiled = self._raw
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql, compiled.construct_params(params), prepare=True)
+            return cursor.fetchone()
+        finally:
+            cursor.close()
 
     def _combined(self) -> Any:
         done = (
@@ -139,7 +154,7 @@ class Ledger:
             sent_row, outcome = self._outcomes.pop()
             params |= {"prev_id": sent_row.id, "at": now, "mid": outcome.message_id, "addr": outcome.address,
                        "lang": outcome.language}
-            started = conn.execute(self._sent_then_start, params).first()
+            started = self._run_raw(conn, params)
         else:
             self._record(conn, now)
             started = conn.execute(self._start, params).first()
