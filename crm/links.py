@@ -14,6 +14,7 @@ Links are ``{base_url}/u/{token}`` (unsubscribe), ``/r/{token}/{yes|no}`` (RSVP)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 RSVP_ANSWERS = ("yes", "no")
 
 
+@functools.lru_cache(maxsize=32)
 def _serializer(secret: str, purpose: str) -> URLSafeSerializer:
     if not secret:
         raise ValidationError("the secret key is empty (set CRM_SECRET_KEY)", where="secret_key")
@@ -63,6 +65,7 @@ def _id(value: Any, name: str, *, optional: bool = False) -> int | None:
     return value
 
 
+@functools.lru_cache(maxsize=32)
 def check_base_url(base_url: str) -> str:
     """``base_url`` without its trailing slash, if it is HTTPS (or HTTP on this machine)."""
     parts = urlsplit(base_url.strip())
