@@ -64,3 +64,19 @@ def create(session: Session, *, renderer: Any, from_address: str, from_name: str
         )
         ids.append(invitation.id)
     return ids
+
+
+def start(session: Session, ids: list[int]) -> list[int]:
+    """Start the demo campaigns not sent yet (a second `crm demo` sends nothing twice);
+    returns those now sending, for the workers."""
+    started = []
+    for campaign_id in ids:
+        if campaigns.get(session, campaign_id).status.value in ("finished", "cancelled"):
+            continue
+        campaigns.send(session, campaign_id)
+        started.append(campaign_id)
+    return started
+
+
+def summary(session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    return [campaigns.counts(session, i) | {"name": campaigns.get(session, i).name} for i in ids]

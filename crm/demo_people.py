@@ -10,10 +10,11 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm import consent, tags
+from crm.db import insert_rows
 from crm import demo_data as data
 from crm.models import (
     ConsentAction,
@@ -97,7 +98,7 @@ def insert_with_ids(session: Session, model: Any, rows: list[dict[str, Any]]) ->
     """
     if not rows:
         return []
-    session.execute(insert(model).execution_options(render_nulls=True), rows)
+    insert_rows(session, model, rows)
     names = list(rows[0])
     table = model.__table__
     found: dict[tuple[Any, ...], list[int]] = {}

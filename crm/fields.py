@@ -64,6 +64,14 @@ def phone(raw: str) -> str:
     return text
 
 
+def country(raw: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased: 'fr' -> 'FR'."""
+    value = raw.strip()
+    if len(value) != 2 or not value.isalpha() or not value.isascii():
+        raise ValidationError(f"country {raw!r}: use a two-letter ISO code (FR, MA, TN)", "country")
+    return value.upper()
+
+
 def target(raw: str) -> TargetGroup:
     found = lookup(TargetGroup, raw)
     if found is None:

@@ -45,14 +45,12 @@ def add(
         raise ValidationError("an organisation needs a name", "name")
     if find(session, clean) is not None:
         raise Conflict(f"organisation {clean!r} already exists")
-    if country and (len(country.strip()) != 2 or not country.strip().isalpha()):
-        raise ValidationError(f"country {country!r}: use a two-letter ISO code (FR, MA, TN)", "country")
     org = Organisation(
         name=clean,
         kind=kind if isinstance(kind, OrganisationKind) else fields.organisation_kind(kind) if kind else OrganisationKind.COMPANY,
         sector=sector,
         region=region,
-        country=country.strip().upper() if country else None,
+        country=fields.country(country) if country else None,
         website=website,
         size=fields.organisation_size(size) if size else None,
     )

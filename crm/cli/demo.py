@@ -42,7 +42,6 @@ def demo(ctx: Context, seed: int, size: int, as_json: bool) -> None:
 def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
     """The whole cycle: the demo newsletter and an invitation, sent like any campaign."""
     from crm import demo_campaigns
-    from crm.campaigns import service as campaigns
     from crm.cli import sending
     from crm.delivery import runtime
     from crm.settings import get_settings
@@ -51,14 +50,11 @@ def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
     with ctx.store.transaction() as session:
         ids = demo_campaigns.create(session, renderer=runtime.composer(settings).renderer,
                                     from_address=settings.from_address, from_name=settings.from_name or settings.cluster_name)
-    for campaign_id in ids:
-        with ctx.store.transaction() as session:
-            if campaigns.get(session, campaign_id).status.value in ("finished", "cancelled"):
-                continue  # a second `crm demo`: already sent
-            campaigns.send(session, campaign_id)
+        started = demo_campaigns.start(session, ids)
+    for campaign_id in started:
         sending.dispatch(ctx, campaign_id, watch=lambda until: None)
     with ctx.store.transaction() as session:
-        return [campaigns.counts(session, i) | {"name": campaigns.get(session, i).name} for i in ids]
+        return demo_campaigns.summary(session, ids)
 
 
 def _counts(title: str, label: str, counts: Mapping[str, int]) -> None:

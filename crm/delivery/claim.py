@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from crm.delivery import eligibility
 from crm.models.campaigns import Campaign
@@ -26,6 +27,16 @@ class Claimed:
     contact_id: int
     attempts: int
     resent_after_crash: bool
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """SQL: a pending row whose (retry) time has come — what `claim_batch` takes."""
+    return and_(_T.c.status == D.PENDING, or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now))
+
+
+def lease_expired(now: datetime) -> ColumnElement[bool]:
+    """SQL: a leased row whose worker let its lease run out — what `reclaim_expired` takes back."""
+    return and_(_T.c.status.in_([D.CLAIMED, D.SENDING]), _T.c.lease_expires_at <= now)
 
 
 def reclaim_expired(session: Session, campaign_id: int, now: datetime) -> tuple[int, int]:
@@ -52,21 +63,12 @@ def claim_batch(
     session: Session, campaign: Campaign, *, worker: str, size: int, lease: timedelta, now: datetime
 ) -> list[Claimed]:
     """Lease up to ``size`` due rows to ``worker``; suppress the ones that may not be sent."""
-    due = (
-        select(_T.c.id)
-        .where(
-            _T.c.campaign_id == campaign.id,
-            _T.c.status == D.PENDING,
-            or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now),
-        )
-        .order_by(_T.c.id)
-        .limit(size)
-    )
+    batch = select(_T.c.id).where(_T.c.campaign_id == campaign.id, due(now)).order_by(_T.c.id).limit(size)
     if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
+        batch = batch.with_for_update(skip_locked=True)
     rows = session.execute(
         update(_T)
-        .where(_T.c.id.in_(due.scalar_subquery()))
+        .where(_T.c.id.in_(batch.scalar_subquery()))
         .values(status=D.CLAIMED, lease_owner=worker, lease_expires_at=now + lease)
         .returning(_T.c.id, _T.c.contact_id, _T.c.attempts, _T.c.resent_after_crash)
     ).all()

@@ -49,6 +49,16 @@ def backoff(attempt: int, base: float) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempt - 1, 0), 6 * 3600))
 
 
+def _mark_sent(id_param: str) -> Any:
+    """UPDATE: the row ``id_param`` (ours, in flight) got its 250."""
+    return (
+        update(_T)
+        .where(_T.c.id == bindparam(id_param), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.SENDING)
+        .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
+                language=bindparam("lang"), last_error=None, lease_owner=None, lease_expires_at=None)
+    )
+
+
 class Ledger:
     """Per-message bookkeeping on one connection in autocommit mode: each statement is its
     own short transaction (two round trips a message), with prebuilt statements."""
@@ -87,41 +97,25 @@ class Ledger:
             update(_T).where(*ours, why.is_not(None), still_sending)
             .values(status=D.SUPPRESSED, suppression_reason=why, lease_owner=None, lease_expires_at=None)
         )
-        self._sent_then_start = None
-        self._raw: tuple[str, Any] | None = None
-        self._sent = (
-            update(_T)
-            .where(_T.c.id == bindparam("row_id"), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.SENDING)
-            .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
-                    language=bindparam("lang"), last_error=None, lease_owner=None, lease_expires_at=None)
-        )
+        self._sent = _mark_sent("row_id")
+        # PostgreSQL: one statement records the previous message as sent and starts this one
+        # (a data-modifying WITH runs whether or not it is read), compiled once and run as a
+        # prepared statement on the DBAPI cursor, skipping SQLAlchemy's per-call work.
+        self._sent_then_start: tuple[str, Any] | None = None
         if engine.dialect.name == "postgresql":
-            self._sent_then_start = self._combined()
+            combined = self._start.add_cte(_mark_sent("prev_id").returning(_T.c.id).cte("recorded"))
+            compiled = combined.compile(dialect=engine.dialect)
+            self._sent_then_start = (str(compiled), compiled)
 
-    def _run_raw(self, conn: Connection, params: dict[str, Any]) -> Any:
-        """The hot statement on the DBAPI cursor: compiled once, prepared by the server;
-        skips SQLAlchemy's per-call work (about 100 µs a message)."""
-        if self._raw is None:
-            compiled = self._sent_then_start.compile(dialect=self.engine.dialect)
-            self._raw = (str(compiled), compiled)
-        sql, compiled = self._raw
+    def _run_combined(self, conn: Connection, params: dict[str, Any]) -> Any:
+        assert self._sent_then_start is not None
+        sql, compiled = self._sent_then_start
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, compiled.construct_params(params), prepare=True)
             return cursor.fetchone()
         finally:
             cursor.close()
-
-    def _combined(self) -> Any:
-        done = (
-            update(_T)
-            .where(_T.c.id == bindparam("prev_id"), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.SENDING)
-            .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
-                    language=bindparam("lang"), last_error=None, lease_owner=None, lease_expires_at=None)
-            .returning(_T.c.id)
-            .cte("recorded")
-        )
-        return self._start.add_cte(done)
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -149,12 +143,10 @@ class Ledger:
         params = {"row_id": row.id, "owner": self.worker, "until": now + self.lease}
         previous = self._outcomes[0] if len(self._outcomes) == 1 else None
         if previous is not None and previous[1].fate is Fate.SENT and self._sent_then_start is not None:
-            # The usual case on PostgreSQL: one round trip records the last message as sent
-            # and starts this one (a data-modifying WITH runs whether or not it is read).
             sent_row, outcome = self._outcomes.pop()
             params |= {"prev_id": sent_row.id, "at": now, "mid": outcome.message_id, "addr": outcome.address,
                        "lang": outcome.language}
-            started = self._run_raw(conn, params)
+            started = self._run_combined(conn, params)
         else:
             self._record(conn, now)
             started = conn.execute(self._start, params).first()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from crm.campaigns import service as campaigns
 from crm.db import utcnow
+from crm.delivery import claim
 from crm.models.campaigns import Campaign, CampaignStatus
 from crm.models.deliveries import Delivery, DeliveryStatus as D
 
@@ -21,13 +22,7 @@ def needing_workers(session: Session, now: datetime | None = None) -> list[int]:
     """Sending campaigns with work due now and no live lease (no worker on them)."""
     now = now or utcnow()
     live = exists().where(Delivery.campaign_id == Campaign.id, Delivery.status.in_(_LEASED), Delivery.lease_expires_at > now)
-    due = exists().where(
-        Delivery.campaign_id == Campaign.id,
-        or_(
-            and_(Delivery.status == D.PENDING, or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)),
-            and_(Delivery.status.in_(_LEASED), Delivery.lease_expires_at <= now),
-        ),
-    )
+    due = exists().where(Delivery.campaign_id == Campaign.id, or_(claim.due(now), claim.lease_expired(now)))
     finished_unmarked = ~exists().where(Delivery.campaign_id == Campaign.id, Delivery.status.in_((D.PENDING, *_LEASED)))
     query = select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING, or_(and_(due, ~live), finished_unmarked))
     return list(session.scalars(query.order_by(Campaign.id)))

@@ -98,10 +98,10 @@ def _tag(raw: str) -> str:
 
 
 def _country(raw: str) -> str:
-    value = raw.strip()
-    if len(value) != 2 or not value.isalpha() or not value.isascii():
-        raise SegmentError(f"country {raw!r}: use a two-letter ISO code (FR, MA, TN)")
-    return value.upper()
+    try:
+        return fields.country(raw)
+    except ValidationError as exc:
+        raise SegmentError(exc.message) from None
 
 
 _DOMAIN = re.compile(r"[^\s@]+\.[^\s@.]+")
