@@ -35,6 +35,7 @@ from crm import migrate  # noqa: E402
 from crm.campaigns import service as campaigns  # noqa: E402
 from crm.db import insert_rows, make_engine, make_session_factory, utcnow  # noqa: E402
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact  # noqa: E402
+from crm.models.campaigns import Campaign, CampaignStatus  # noqa: E402
 from crm.store import Store  # noqa: E402
 
 BODY = """Bonjour {{ contact.first_name }},
@@ -142,14 +143,17 @@ def main() -> None:
         raw_before = raw(sink_port, preview, args.recipients)
         started = time.perf_counter()
         subprocess.run([crm, "campaigns", "send", str(campaign_id)], env=env, cwd=tmp, check=True, capture_output=True)
+        # Only the campaign's status is polled (one row): counting 20,000 deliveries five
+        # times a second would load the database the pipeline is being measured on.
         while True:
             with store.transaction() as session:
-                status = campaigns.counts(session, campaign_id)
-            if status["status"] == "finished":
+                finished = session.scalar(select(Campaign.status).where(Campaign.id == campaign_id)) is CampaignStatus.FINISHED
+            if finished:
                 break
-            time.sleep(0.2)
+            time.sleep(0.1)
         pipeline_s = time.perf_counter() - started
-        sent = status["sent"]
+        with store.transaction() as session:
+            sent = campaigns.counts(session, campaign_id)["sent"]
         # Raw is measured before and after the pipeline, and the faster one is kept: the
         # ratio is never flattered by a noisy moment on a shared machine.
         raw_s = min(raw_before, raw(sink_port, preview, args.recipients))

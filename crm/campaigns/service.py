@@ -145,7 +145,7 @@ def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> 
     campaign, before = campaign_status.transition(session, campaign_id, CampaignStatus.SENDING, now=now)
     added = 0
     if before in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-        added = materialise(session, campaign.id, campaign.segment, now)
+        added = materialise(session, campaign, now)
     return {"id": campaign.id, "previous": before.value, "status": campaign.status.value, "added": added}
 
 

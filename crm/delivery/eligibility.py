@@ -1,6 +1,6 @@
 """Suppression as SQL: who may still receive a campaign's message, and why not.
 
-Checked when a batch is claimed (rows that fail are marked suppressed with the reason) and
+Checked when the deliveries are materialised (rows that fail are marked suppressed with the reason) and
 again in the very statement that marks a message as being sent, so a contact who
 unsubscribes while the campaign runs receives nothing after that.
 """

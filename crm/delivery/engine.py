@@ -153,7 +153,8 @@ class Engine:
             ledger.finish(row, outcome)
             report.add(outcome.fate.value)
         ledger.flush()
-        self._maybe_finish(campaign_id, report)
+        if len(batch) < self.config.batch_size:  # a full batch: more is due, no need to count
+            self._maybe_finish(campaign_id, report)
         return report
 
     def _send_one(self, campaign: Campaign, row: claim.Claimed, person: recipients.Recipient | None,
@@ -161,7 +162,7 @@ class Engine:
         if person is None or not person.email:
             return Outcome(Fate.SUPPRESSED, "no_address")
         try:
-            address = fields.email(person.email)
+            address = fields.stored_email(person.email)
         except ValidationError:
             return Outcome(Fate.SUPPRESSED, "invalid_address")
         language = self.composer.language_for(campaign, person.language)
