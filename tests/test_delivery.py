@@ -173,8 +173,9 @@ def test_unsubscribed_while_sending_receives_nothing_after(store) -> None:  # no
     assert (row.status.value, row.suppression_reason) == ("suppressed", "unsubscribed")
 
 
-def test_dead_worker_claims_are_taken_back(store, tmp_path: Path) -> None:  # noqa: ANN001
-    h.add_contacts(store, 20)
+@pytest.mark.parametrize("legacy_sending_mark", [False, True])
+def test_dead_worker_claims_are_taken_back(store, tmp_path: Path, legacy_sending_mark: bool) -> None:  # noqa: ANN001
+    h.add_contacts(store, 30)
     campaign_id = h.newsletter(store)
     h.start(store, campaign_id)
     from datetime import timedelta
@@ -182,14 +183,20 @@ def test_dead_worker_claims_are_taken_back(store, tmp_path: Path) -> None:  # no
     from crm.db import utcnow
     from crm.delivery import claim
 
-    with store.transaction() as session:  # a worker claims 10, starts one, and dies
+    with store.transaction() as session:  # two batches: one whose worker sent 3 and died sending the 4th, one untouched
         campaign = campaigns.get(session, campaign_id)
-        batch = claim.claim_batch(session, campaign, worker="dead", size=10, lease=timedelta(seconds=-1), now=utcnow())
-        session.execute(update(Delivery).where(Delivery.id == batch[0].id).values(status="sending"))
+        dead = claim.claim_batch(session, campaign, worker="dead#1", size=10, lease=timedelta(seconds=-1), now=utcnow())
+        idle = claim.claim_batch(session, campaign, worker="dead#2", size=10, lease=timedelta(seconds=-1), now=utcnow())
+        session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in dead[:3]])).values(status="sent", lease_owner=None))
+        if legacy_sending_mark:  # an older version marked the message in flight `sending`
+            session.execute(update(Delivery).where(Delivery.id == dead[3].id).values(status="sending"))
     report = h.engine(store, OutboxTransport(tmp_path)).run(campaign_id)
     assert report.stopped == "finished"
     status = h.counts(store, campaign_id)
-    assert (status["sent"], status["resent_after_crash"]) == (20, 1)
+    assert (status["sent"], status["resent_after_crash"]) == (30, 2)  # the lowest open row of each dead batch
+    with store.transaction() as session:
+        flagged = set(session.scalars(select(Delivery.id).where(Delivery.campaign_id == campaign_id, Delivery.resent_after_crash)))
+    assert flagged == {dead[3].id, idle[0].id}
 
 
 def test_watchdog_starts_due_schedules_and_finds_stalled_campaigns(store, tmp_path: Path) -> None:  # noqa: ANN001

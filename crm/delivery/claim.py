@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -39,23 +39,30 @@ def lease_expired(now: datetime) -> ColumnElement[bool]:
 
 
 def reclaim_expired(session: Session, campaign_id: int, now: datetime) -> tuple[int, int]:
-    """Take back rows whose worker's lease ran out.
+    """Take back the rows of batches whose worker let the lease run out (it died).
 
-    Claimed rows were never attempted: back to pending. A row left `sending` was the one
-    message in flight when its worker died: it may or may not have reached the server,
-    and every recipient must get the message, so it is sent again and marked
-    `resent_after_crash` (the only way a recipient can get two copies).
+    A batch is sent in id order and each row stays `claimed` until its result is written,
+    so the lowest open row of a dead batch (its lease owner) is the one message that may
+    have been in flight: it may or may not have reached the server, and every recipient
+    must get the message, so it is sent again and marked `resent_after_crash` — the only
+    way a recipient can get two copies. (A worker that died before sending anything of the
+    batch leaves that mark on a row never sent: the mark means "may have two copies".)
+    The other rows were never attempted: back to pending. Returns (taken back, resent).
+    `sending` rows come from versions that marked the message in flight explicitly; the
+    same rule covers them.
     """
-    expired = and_(_T.c.campaign_id == campaign_id, _T.c.lease_expires_at < now)
-    claimed = session.execute(
-        update(_T).where(expired, _T.c.status == D.CLAIMED).values(status=D.PENDING, lease_owner=None, lease_expires_at=None)
-    ).rowcount
+    expired = and_(_T.c.campaign_id == campaign_id, _T.c.lease_expires_at < now, _T.c.status.in_([D.CLAIMED, D.SENDING]))
+    first_open = select(func.min(_T.c.id)).where(expired).group_by(_T.c.lease_owner)
     in_flight = session.execute(
         update(_T)
-        .where(expired, _T.c.status == D.SENDING)
-        .values(status=D.PENDING, lease_owner=None, lease_expires_at=None, resent_after_crash=True)
+        .where(_T.c.id.in_(first_open.scalar_subquery()), expired)
+        .values(status=D.PENDING, lease_owner=None, lease_expires_at=None, resent_after_crash=True,
+                attempts=_T.c.attempts + 1)
     ).rowcount
-    return claimed, in_flight
+    others = session.execute(
+        update(_T).where(expired).values(status=D.PENDING, lease_owner=None, lease_expires_at=None)
+    ).rowcount
+    return others + in_flight, in_flight
 
 
 def claim_batch(

@@ -9,6 +9,7 @@ the tests give it real ones.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -91,6 +92,7 @@ class Engine:
         self.composer = composer
         self.limiter = limiter
         self.config = config
+        self._batches = itertools.count(1)
 
     # -- one batch -----------------------------------------------------------------------------
     def run_batch(self, campaign_id: int) -> BatchReport:
@@ -105,7 +107,10 @@ class Engine:
                 report.stopped = campaign.status.value
                 return report
             claim.reclaim_expired(session, campaign_id, now)
-            batch = claim.claim_batch(session, campaign, worker=self.config.worker,
+            # Each batch has its own lease owner: after a crash, the lowest open row of each
+            # dead batch is the one message that may have been in flight.
+            owner = f"{self.config.worker}#{next(self._batches)}"
+            batch = claim.claim_batch(session, campaign, worker=owner,
                                       size=self.config.batch_size, lease=self.config.lease, now=now)
             people = recipients.load(session, [c.contact_id for c in batch]) if batch else {}
             extra = self.composer.extra(session, campaign) if batch else {}
@@ -113,7 +118,7 @@ class Engine:
         if not batch:
             self._maybe_finish(campaign_id, report)
             return report
-        ledger = Ledger(self.sessions.kw["bind"], campaign, worker=self.config.worker, lease=self.config.lease,
+        ledger = Ledger(self.sessions.kw["bind"], campaign, worker=owner, lease=self.config.lease,
                         max_attempts=self.config.max_attempts, retry_base_seconds=self.config.retry_base_seconds)
         try:
             return self._send_batch(campaign, batch, people, extra, ledger, report)
@@ -131,7 +136,7 @@ class Engine:
         for index, row in enumerate(batch):
             if time.monotonic() - lease_renewed > self.config.lease.total_seconds() / 3:
                 with self.sessions.begin() as session:
-                    claim.extend_lease(session, self.config.worker, [r.id for r in batch[index:]], utcnow() + self.config.lease)
+                    claim.extend_lease(session, ledger.worker, [r.id for r in batch[index:]], utcnow() + self.config.lease)
                 lease_renewed = time.monotonic()
             self.limiter.acquire(limits)
             if not ledger.start(row):
@@ -181,7 +186,7 @@ class Engine:
     def _release(self, ledger: Ledger, rest: list[claim.Claimed]) -> None:
         ledger.flush()
         with self.sessions.begin() as session:
-            claim.release(session, self.config.worker, [r.id for r in rest])
+            claim.release(session, ledger.worker, [r.id for r in rest])
 
     def _campaign_status(self, campaign_id: int) -> CampaignStatus:
         with self.sessions() as session:

@@ -1,9 +1,12 @@
-"""Recording each message's fate, one short transaction per message.
+"""Recording each message's fate: one short statement per message, in autocommit mode.
 
-`start` records the outcome of the previous message, then marks the row `sending` — only
-if it is still claimed by this worker, the campaign is still sending, and the contact is
-still eligible. So a message is marked sent only after the server's
-250, and at any moment a worker has at most one row in `sending`: the message in flight.
+A batch's rows are sent in id order and each stays `claimed` until its result is written,
+so at any moment the lowest `claimed` row of a batch is the one message that may be in
+flight (`claim.reclaim_expired` relies on it after a crash). `start` writes the previous
+message's result and checks that the next row may still go — still this batch's, the
+campaign still sending, the contact still eligible — in one statement on PostgreSQL: one
+round trip and one row update per message. A message is marked sent only after the
+server's 250.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, text, update
+from sqlalchemy import bindparam, exists, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from crm.db import utcnow
@@ -53,15 +56,17 @@ def _mark_sent(id_param: str) -> Any:
     """UPDATE: the row ``id_param`` (ours, in flight) got its 250."""
     return (
         update(_T)
-        .where(_T.c.id == bindparam(id_param), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.SENDING)
+        .where(_T.c.id == bindparam(id_param), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.CLAIMED)
         .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
-                language=bindparam("lang"), last_error=None, lease_owner=None, lease_expires_at=None)
+                language=bindparam("lang"), attempts=_T.c.attempts + 1, last_error=None, lease_owner=None,
+                lease_expires_at=None)
     )
 
 
 class Ledger:
-    """Per-message bookkeeping on one connection in autocommit mode: each statement is its
-    own short transaction (two round trips a message), with prebuilt statements."""
+    """Per-message bookkeeping on one connection in autocommit mode (each statement is its
+    own short transaction), with statements built once per batch. ``worker`` is the batch's
+    lease owner."""
 
     def __init__(
         self,
@@ -86,30 +91,26 @@ class Ledger:
         still_sending = exists().where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.SENDING)
         ours = (_T.c.id == bindparam("row_id"), _T.c.status == D.CLAIMED, _T.c.lease_owner == bindparam("owner"))
         # Built once per batch: building the eligibility subqueries costs more than running them.
-        self._start = (
-            update(_T)
-            .where(*ours, still_sending, eligibility.eligible(campaign, _T.c.contact_id))
-            .values(status=D.SENDING, attempts=_T.c.attempts + 1, lease_expires_at=bindparam("until"))
-            .returning(_T.c.id)
-        )
+        # A read, not a write: the row stays `claimed` (in flight) until its result is written.
+        self._may_send = select(_T.c.id).where(*ours, still_sending, eligibility.eligible(campaign, _T.c.contact_id))
         why = eligibility.reason(campaign, _T.c.contact_id)
         self._suppress = (
             update(_T).where(*ours, why.is_not(None), still_sending)
             .values(status=D.SUPPRESSED, suppression_reason=why, lease_owner=None, lease_expires_at=None)
         )
         self._sent = _mark_sent("row_id")
-        # PostgreSQL: one statement records the previous message as sent and starts this one
+        # PostgreSQL: one statement records the previous message as sent and checks this one
         # (a data-modifying WITH runs whether or not it is read), compiled once and run as a
         # prepared statement on the DBAPI cursor, skipping SQLAlchemy's per-call work.
-        self._sent_then_start: tuple[str, Any] | None = None
+        self._sent_then_check: tuple[str, Any] | None = None
         if engine.dialect.name == "postgresql":
-            combined = self._start.add_cte(_mark_sent("prev_id").returning(_T.c.id).cte("recorded"))
+            combined = self._may_send.add_cte(_mark_sent("prev_id").returning(_T.c.id).cte("recorded"))
             compiled = combined.compile(dialect=engine.dialect)
-            self._sent_then_start = (str(compiled), compiled)
+            self._sent_then_check = (str(compiled), compiled)
 
     def _run_combined(self, conn: Connection, params: dict[str, Any]) -> Any:
-        assert self._sent_then_start is not None
-        sql, compiled = self._sent_then_start
+        assert self._sent_then_check is not None
+        sql, compiled = self._sent_then_check
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(sql, compiled.construct_params(params), prepare=True)
@@ -137,22 +138,23 @@ class Ledger:
             self._conn = None
 
     def start(self, row: Claimed) -> bool:
-        """Record what is pending, then mark ``row`` sending; False when it must not be sent."""
+        """Record what is pending, then check ``row`` may go; False when it must not be sent
+        (it is then suppressed with its reason, or it is no longer this batch's)."""
         now = self.clock()
         conn = self._connection()
-        params = {"row_id": row.id, "owner": self.worker, "until": now + self.lease}
+        params = {"row_id": row.id, "owner": self.worker}
         previous = self._outcomes[0] if len(self._outcomes) == 1 else None
-        if previous is not None and previous[1].fate is Fate.SENT and self._sent_then_start is not None:
+        if previous is not None and previous[1].fate is Fate.SENT and self._sent_then_check is not None:
             sent_row, outcome = self._outcomes.pop()
             params |= {"prev_id": sent_row.id, "at": now, "mid": outcome.message_id, "addr": outcome.address,
                        "lang": outcome.language}
-            started = self._run_combined(conn, params)
+            may = self._run_combined(conn, params)
         else:
             self._record(conn, now)
-            started = conn.execute(self._start, params).first()
-        if started is None:  # unsubscribed, bounced … since the claim: never sent
-            conn.execute(self._suppress, {"row_id": row.id, "owner": self.worker})
-        return started is not None
+            may = conn.execute(self._may_send, params).first()
+        if may is None:  # unsubscribed, bounced … since the materialisation: never sent
+            conn.execute(self._suppress, params)
+        return may is not None
 
     def finish(self, row: Claimed, outcome: Outcome) -> None:
         """Remember the outcome; it is written with the next `start` or `flush`."""
@@ -171,19 +173,19 @@ class Ledger:
             attempt = row.attempts + 1
             values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
             if outcome.fate is Fate.RETRY and attempt < self.max_attempts:
-                values.update(status=D.PENDING, last_error=outcome.detail,
+                values.update(status=D.PENDING, attempts=attempt, last_error=outcome.detail,
                               next_attempt_at=now + backoff(attempt, self.retry_base))
             elif outcome.fate in (Fate.RETRY, Fate.FAILED):
-                values.update(status=D.FAILED, last_error=outcome.detail)
+                values.update(status=D.FAILED, attempts=attempt, last_error=outcome.detail)
             elif outcome.fate is Fate.UNKNOWN:
-                values.update(status=D.UNKNOWN, last_error=outcome.detail, message_id=outcome.message_id,
+                values.update(status=D.UNKNOWN, attempts=attempt, last_error=outcome.detail, message_id=outcome.message_id,
                               address=outcome.address, language=outcome.language)
-            elif outcome.fate is Fate.SUPPRESSED:
+            elif outcome.fate is Fate.SUPPRESSED:  # nothing reached the server: no attempt
                 values.update(status=D.SUPPRESSED, suppression_reason=outcome.detail)
-            else:  # RELEASE
-                values.update(status=D.PENDING, attempts=_T.c.attempts - 1, last_error=outcome.detail,
+            else:  # RELEASE: not attempted after all (server unreachable)
+                values.update(status=D.PENDING, last_error=outcome.detail,
                               next_attempt_at=now + timedelta(seconds=self.retry_base))
             conn.execute(
-                update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.worker, _T.c.status == D.SENDING).values(**values)
+                update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.worker, _T.c.status == D.CLAIMED).values(**values)
             )
         self._outcomes.clear()

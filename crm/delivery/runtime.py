@@ -23,7 +23,9 @@ from crm.store import Store
 
 
 def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
+    """Host, process and thread: at most 60 characters, so a batch's lease owner
+    (``worker#batch``) fits the 80 of `deliveries.lease_owner`."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
 def transport(settings: Settings) -> Transport:

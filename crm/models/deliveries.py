@@ -13,8 +13,8 @@ from crm.db import Base, UTCDateTime, bigintpk, created_at, str_enum
 
 class DeliveryStatus(enum.StrEnum):
     PENDING = "pending"  # waiting (or waiting for its retry time after a 4xx)
-    CLAIMED = "claimed"  # in a worker's batch, under a lease; not attempted yet
-    SENDING = "sending"  # the SMTP transaction has started: the one message in flight
+    CLAIMED = "claimed"  # in a worker's batch, under a lease; the batch's lowest may be in flight
+    SENDING = "sending"  # written by earlier versions for the message in flight; still understood
     SENT = "sent"  # the server answered 250
     FAILED = "failed"  # 5xx, or 4xx until the attempts ran out
     SUPPRESSED = "suppressed"  # never sent: see suppression_reason
