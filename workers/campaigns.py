@@ -7,7 +7,6 @@ import threading
 import dramatiq
 
 import workers.broker  # noqa: F401  (sets the broker first)
-from crm.delivery import runtime
 from crm.delivery.engine import Engine, follow_up_delay
 from crm.settings import get_settings
 from crm.store import Store
@@ -27,6 +26,9 @@ def _engine() -> Engine:
         if _store is None:
             _store = Store.open(get_settings())
     if getattr(_local, "engine", None) is None:
+        # Imported here: enqueuing (`crm campaigns send`) needs the actor, not the renderer.
+        from crm.delivery import runtime
+
         _local.engine = runtime.engine(_store, get_settings())
     return _local.engine
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
@@ -32,8 +33,26 @@ class Context:
 
 pass_ctx = click.make_pass_decorator(Context)
 
+# Command name -> the crm.cli module that registers it.
+_LAZY = {name: name for name in ("campaigns", "consent", "contacts", "demo", "events", "interactions", "orgs",
+                                 "perception", "segments", "worker")}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """Imports a command's module only when that command is run (or listed by --help): each
+    module pulls in its own services, and one command should not pay for all of them
+    (a quarter of a second at every start)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY and cmd_name not in self.commands:
+            importlib.import_module(f"crm.cli.{_LAZY[cmd_name]}").register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="crm")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -67,15 +86,7 @@ def init(ctx: Context) -> None:
         click.echo(f"database already at {after}")
 
 
-def _register() -> None:
-    from crm.cli import campaigns, consent, contacts, demo, events, interactions, orgs, perception, segments, worker
-
-    for module in (contacts, orgs, interactions, events, perception, consent, segments, campaigns, worker, demo):
-        module.register(cli)
-
-
 def main() -> None:
-    _register()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 
-from premailer import Premailer
-
 _CSS_LOG_LEVEL = logging.CRITICAL  # cssutils warns about every modern property
 
 
 def inline_css(document: str) -> str:
     """The document with its ``<style>`` rules copied into ``style`` attributes."""
+    # Imported on first use: premailer (with cssutils and requests) takes about 0.1 s to
+    # import, which every `crm` command and the enqueuing side of a send would pay.
+    from premailer import Premailer
+
     return Premailer(
         document,
         base_url=None,
