@@ -7,14 +7,17 @@ import random
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from email import message_from_bytes, policy
+from typing import Any
 
 import dkim
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from crm import links
 from crm.errors import ValidationError
 from crm.mail import build_message, message_id_for, to_bytes
 from crm.mail.dkim import sign
+from crm.mail.frame import Frame
 from crm.rendering import Content, RenderedMessage, Renderer
 
 BASE = "https://crm.example.org"
@@ -287,3 +290,33 @@ def test_rsvp_preferences_and_view_tokens() -> None:
         links.unsubscribe_token(SECRET, contact_id=-1, campaign_id=None, topic="newsletter")
     with pytest.raises(ValidationError):
         links.unsubscribe_token("", contact_id=1, campaign_id=None, topic="newsletter")
+
+
+# -- the send path's builder -------------------------------------------------------------------------
+_TEXT = st.text(alphabet=st.sampled_from("aé ç\n\r\t.<>=?_-Ωمر😀\u200f\"'"), max_size=300)
+_NAME = st.one_of(st.none(), st.text(alphabet=st.sampled_from("aZé \"'()<>@,.;:=?ß-\n"), max_size=40))  # LF: refused alike
+
+
+@settings(max_examples=150, deadline=None)
+@given(subject=_TEXT.filter(lambda s: "\r" not in s and "\n" not in s), text=_TEXT, html=_TEXT, to_name=_NAME,
+       from_name=_NAME, reply_to=st.sampled_from([None, "animation@cluster.example", "Équipe <animation@cluster.example>"]),
+       mailto=st.sampled_from([None, "unsubscribe@cluster.example"]), direction=st.sampled_from(["ltr", "rtl"]),
+       language=st.sampled_from([None, "fr", "ar"]), extra=st.sampled_from([None, {"X-Campaign": "7"}, {"X-Tag": "é è"}]))
+def test_the_frame_builds_byte_for_byte_what_build_message_builds(
+    subject: str, text: str, html: str, to_name: str | None, from_name: str | None, reply_to: str | None,
+    mailto: str | None, direction: str, language: str | None, extra: dict[str, str] | None,
+) -> None:
+    shared: dict[str, Any] = dict(from_addr="news@cluster.example", from_name=from_name, reply_to=reply_to,
+                                  list_id="Lettre <newsletter.cluster.example>", unsubscribe_mailto=mailto,
+                                  direction=direction, language=language, extra_headers=extra)
+    each: dict[str, Any] = dict(to_addr="helene@example.fr", to_name=to_name, message_id=message_id_for(42, 7, "cluster.example"),
+                                unsubscribe_url=UNSUB, date=WHEN)
+    rendered = RenderedMessage(subject, html, text)
+    try:
+        expected = to_bytes(build_message(rendered, **shared, **each))
+    except ValidationError as exc:
+        with pytest.raises(ValidationError) as raised:
+            Frame(**shared).message(rendered, **each)
+        assert (raised.value.where, str(raised.value)) == (exc.where, str(exc))
+        return
+    assert Frame(**shared).message(rendered, **each) == expected

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from crm import links, times
-from crm.mail.message import build_message, to_bytes
+from crm.mail.frame import Frame
 from crm.models import Event
 from crm.models.campaigns import Campaign, CampaignKind
 from crm.rendering import Content
@@ -29,6 +29,7 @@ class Composer:
         self.cluster_default_language = cluster_default_language
         self.dkim = dict(dkim) if dkim else None
         self._prepared: dict[tuple[int, str], Any] = {}
+        self._frames: dict[tuple[int, str], Frame] = {}
 
     def prepared(self, campaign: Campaign, language: str) -> Any:
         key = (campaign.id, language)
@@ -69,20 +70,28 @@ class Composer:
             extra["survey_url"] = campaign.survey_url
         return extra
 
+    def frame(self, campaign: Campaign, language: str) -> Frame:
+        """The headers every recipient shares, checked and encoded once per (campaign, language)."""
+        key = (campaign.id, language)
+        if key not in self._frames:
+            domain = campaign.from_address.rpartition("@")[2]
+            self._frames[key] = Frame(
+                from_addr=campaign.from_address, from_name=campaign.from_name, reply_to=campaign.reply_to,
+                list_id=f"{campaign.kind.value}.{domain}",
+                direction=getattr(self.prepared(campaign, language), "direction", "ltr"),
+            )
+        return self._frames[key]
+
     def compose(self, campaign: Campaign, *, contact_id: int, fields: Mapping[str, str | None], address: str,
                 language: str, message_id: str, extra: Mapping[str, Any]) -> bytes:
         """Render and build one message; raises crm.errors.CRMError when it cannot be built."""
         template = self.prepared(campaign, language)
         links_ = self.links(campaign, contact_id)
         rendered = template.render(fields, links_, extra)
-        domain = campaign.from_address.rpartition("@")[2]
-        message = build_message(
-            rendered, from_addr=campaign.from_address, from_name=campaign.from_name, to_addr=address,
-            to_name=fields.get("full_name"), reply_to=campaign.reply_to, message_id=message_id,
-            list_id=f"{campaign.kind.value}.{domain}", unsubscribe_url=links_["unsubscribe"],
-            direction=getattr(template, "direction", "ltr"),
+        payload = self.frame(campaign, language).message(
+            rendered, to_addr=address, to_name=fields.get("full_name"), message_id=message_id,
+            unsubscribe_url=links_["unsubscribe"],
         )
-        payload = to_bytes(message)
         if self.dkim:
             from crm.mail import dkim
 

@@ -106,17 +106,17 @@ class Ledger:
         if engine.dialect.name == "postgresql":
             combined = self._may_send.add_cte(_mark_sent("prev_id").returning(_T.c.id).cte("recorded"))
             compiled = combined.compile(dialect=engine.dialect)
-            self._sent_then_check = (str(compiled), compiled)
+            # The statement's constant parameters (statuses, topic …), computed once.
+            self._sent_then_check = (str(compiled), compiled.construct_params(_check=False))
+        self._cursor: Any = None
 
     def _run_combined(self, conn: Connection, params: dict[str, Any]) -> Any:
         assert self._sent_then_check is not None
-        sql, compiled = self._sent_then_check
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(sql, compiled.construct_params(params), prepare=True)
-            return cursor.fetchone()
-        finally:
-            cursor.close()
+        sql, constants = self._sent_then_check
+        if self._cursor is None:  # one DBAPI cursor for the batch
+            self._cursor = conn.connection.dbapi_connection.cursor()
+        self._cursor.execute(sql, constants | params, prepare=True)
+        return self._cursor.fetchone()
 
     def _connection(self) -> Connection:
         if self._conn is None:
@@ -131,6 +131,9 @@ class Ledger:
 
     def close(self) -> None:
         self.flush()
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
         if self._conn is not None:
             if self.engine.dialect.name == "postgresql":
                 self._conn.execute(text("RESET synchronous_commit"))

@@ -193,8 +193,9 @@ def _list_id(value: str) -> str:
     return f"{_phrase(description)} <{ident}>" if description else f"<{ident}>"
 
 
-def _body(text: str, subtype: str) -> EmailMessage:
-    """A text/<subtype> UTF-8 part: quoted-printable if mostly ASCII, else base64.
+def encode_body(text: str) -> tuple[str, str]:
+    """(Content-Transfer-Encoding, payload) of a UTF-8 text part: quoted-printable if mostly
+    ASCII, else base64.
 
     Never 7bit, even for ASCII: neither encoding can produce "=_", so the boundary below can
     never occur in a body.
@@ -202,15 +203,66 @@ def _body(text: str, subtype: str) -> EmailMessage:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     data = text.encode("utf-8")
     if (len(data) - len(text.encode("ascii", "ignore"))) * 6 < len(data):
-        cte, payload = "quoted-printable", binascii.b2a_qp(data, istext=True).decode("ascii")
-    else:
-        cte = "base64"
-        payload = base64.encodebytes(data.replace(b"\n", b"\r\n")).decode("ascii")
+        return "quoted-printable", binascii.b2a_qp(data, istext=True).decode("ascii")
+    return "base64", base64.encodebytes(data.replace(b"\n", b"\r\n")).decode("ascii")
+
+
+def _body(text: str, subtype: str) -> EmailMessage:
+    cte, payload = encode_body(text)
     part = EmailMessage(policy=POLICY)
     part["Content-Type"] = f'text/{subtype}; charset="utf-8"'
     part["Content-Transfer-Encoding"] = cte
     part.set_payload(payload)
     return part
+
+
+def rtl_text(text: str) -> str:
+    """Each non-blank line of a right-to-left text part starts with a right-to-left mark, so
+    a line opening with a name or a URL still reads right to left."""
+    return "\n".join(_RLM + line if line.strip() else line for line in text.split("\n"))
+
+
+def check_frame(*, reply_to: str | None, list_id: str, unsubscribe_mailto: str | None, direction: str,
+                language: str | None, extra_headers: Mapping[str, str] | None) -> tuple[str | None, dict[str, str]]:
+    """The checks on what every recipient's message shares; returns the mailto link
+    (``<mailto:…>`` or None) and the extra headers."""
+    for header, value in (("List-Id", list_id), ("List-Unsubscribe", unsubscribe_mailto), ("Reply-To", reply_to),
+                          ("Content-Language", language)):
+        _check(header, value)
+    if direction not in ("ltr", "rtl"):
+        raise ValidationError("direction must be 'ltr' or 'rtl'", where="direction")
+    if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", language):
+        raise ValidationError(f"{language!r} is not a language tag", where="Content-Language")
+    mailto = None
+    if unsubscribe_mailto:
+        mailto = unsubscribe_mailto if unsubscribe_mailto.startswith("mailto:") else f"mailto:{unsubscribe_mailto}"
+        if " " in mailto or not mailto.isascii() or "<" in mailto or ">" in mailto:
+            raise ValidationError("the unsubscribe mailto must be ASCII without spaces", where="List-Unsubscribe")
+        mailto = f"<{mailto}>"
+    extra = dict(extra_headers or {})
+    for name, value in extra.items():
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise ValidationError(f"{name!r} is not a header name", where="extra_headers")
+        if name.lower() in _OWN_HEADERS:
+            raise ValidationError(f"{name} is set by build_message", where=name)
+        _check(name, value)
+    return mailto, extra
+
+
+def check_recipient(subject: str, message_id: str, unsubscribe_url: str, mailto: str | None,
+                    date: datetime | None) -> tuple[str, datetime]:
+    """The checks on one recipient's values; returns the List-Unsubscribe value and the date."""
+    for header, value in (("Subject", subject), ("Message-ID", message_id), ("List-Unsubscribe", unsubscribe_url)):
+        _check(header, value)
+    if not _MESSAGE_ID.match(message_id):
+        raise ValidationError(f"{message_id!r} is not a message id like <id@domain>", where="Message-ID")
+    unsubscribe = f"<{_https(unsubscribe_url, 'List-Unsubscribe')}>"
+    if mailto:
+        unsubscribe = f"{unsubscribe}, {mailto}"
+    when = date or datetime.now(UTC)
+    if when.tzinfo is None:
+        raise ValidationError("the date must be timezone-aware", where="Date")
+    return unsubscribe, when
 
 
 def message_id_for(delivery_id: int, campaign_id: int, domain: str) -> str:
@@ -243,34 +295,9 @@ def build_message(
     a line opening with a name or a URL still reads right to left; ``language`` sets
     Content-Language. Raises ValidationError naming the header at fault.
     """
-    for header, value in (
-        ("Subject", rendered.subject), ("Message-ID", message_id), ("List-Id", list_id),
-        ("List-Unsubscribe", unsubscribe_url), ("List-Unsubscribe", unsubscribe_mailto),
-        ("Reply-To", reply_to), ("Content-Language", language),
-    ):
-        _check(header, value)
-    if not _MESSAGE_ID.match(message_id):
-        raise ValidationError(f"{message_id!r} is not a message id like <id@domain>", where="Message-ID")
-    if direction not in ("ltr", "rtl"):
-        raise ValidationError("direction must be 'ltr' or 'rtl'", where="direction")
-    if language is not None and not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*", language):
-        raise ValidationError(f"{language!r} is not a language tag", where="Content-Language")
-    unsubscribe = [f"<{_https(unsubscribe_url, 'List-Unsubscribe')}>"]
-    if unsubscribe_mailto:
-        mailto = unsubscribe_mailto if unsubscribe_mailto.startswith("mailto:") else f"mailto:{unsubscribe_mailto}"
-        if " " in mailto or not mailto.isascii() or "<" in mailto or ">" in mailto:
-            raise ValidationError("the unsubscribe mailto must be ASCII without spaces", where="List-Unsubscribe")
-        unsubscribe.append(f"<{mailto}>")
-    when = date or datetime.now(UTC)
-    if when.tzinfo is None:
-        raise ValidationError("the date must be timezone-aware", where="Date")
-    extra = dict(extra_headers or {})
-    for name, value in extra.items():
-        if not isinstance(name, str) or not _HEADER_NAME.match(name):
-            raise ValidationError(f"{name!r} is not a header name", where="extra_headers")
-        if name.lower() in _OWN_HEADERS:
-            raise ValidationError(f"{name} is set by build_message", where=name)
-        _check(name, value)
+    mailto, extra = check_frame(reply_to=reply_to, list_id=list_id, unsubscribe_mailto=unsubscribe_mailto,
+                                direction=direction, language=language, extra_headers=extra_headers)
+    unsubscribe, when = check_recipient(rendered.subject, message_id, unsubscribe_url, mailto, date)
 
     msg = EmailMessage(policy=POLICY)
     msg["From"] = _address("From", from_addr, from_name)
@@ -281,7 +308,7 @@ def build_message(
     msg["Date"] = format_datetime(when)
     msg["Message-ID"] = message_id
     msg["List-Id"] = _list_id(list_id)
-    msg["List-Unsubscribe"] = ", ".join(unsubscribe)
+    msg["List-Unsubscribe"] = unsubscribe
     msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     if language:
         msg["Content-Language"] = language
@@ -290,9 +317,7 @@ def build_message(
     msg["MIME-Version"] = "1.0"
     msg["Content-Type"] = _MULTIPART
 
-    text = rendered.text
-    if direction == "rtl":
-        text = "\n".join(_RLM + line if line.strip() else line for line in text.split("\n"))
+    text = rtl_text(rendered.text) if direction == "rtl" else rendered.text
     msg.attach(_body(text, "plain"))
     msg.attach(_body(rendered.html, "html"))
     return msg
