@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -158,3 +162,63 @@ def test_unsubscribe_while_workers_send(pg_url: str, tmp_path: Path) -> None:
     status = h.counts(store, campaign_id)
     assert status["suppressed"] >= 49 and status["sent"] + status["suppressed"] == 200
     store.close()
+
+
+@pytest.fixture
+def rabbitmq_url() -> Iterator[str]:
+    """A private virtual host on the machine's RabbitMQ (127.0.0.1:5672, guest): parallel tests
+    never share a queue."""
+    ctl = shutil.which("rabbitmqctl")
+    if ctl is None:
+        pytest.fail("rabbitmqctl not found: .ci/run installs and starts rabbitmq-server")
+    vhost = f"crm_test_{uuid.uuid4().hex[:10]}"
+    subprocess.run([ctl, "add_vhost", vhost], check=True, capture_output=True, timeout=60)
+    subprocess.run([ctl, "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True, capture_output=True,
+                   timeout=60)
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    finally:
+        subprocess.run([ctl, "delete_vhost", vhost], capture_output=True, timeout=60)
+
+
+def _smtp_faults_through_a_worker(pg_url: str, tmp_path: Path, broker_url: str) -> None:
+    """451 for some recipients, 550 for others, a connection dropped after DATA once: the 451s
+    are retried and arrive once, the 550s fail alone, the dropped one is `unknown` and never
+    resent, and everybody else in the same batches receives the message once."""
+    store = h.open_store(pg_url)
+    h.add_contacts(store, 300)
+    campaign_id = h.newsletter(store)
+    temporary = {f"r{i}@example.org" for i in range(5, 300, 37)}
+    permanent = {f"r{i}@example.org" for i in range(11, 300, 41)} - temporary
+    dropped = "r150@example.org"
+    with RedisServer() as redis, SMTPServer() as smtp:
+        smtp.recorder.pipelining = True  # as Postfix offers it
+        smtp.recorder.rules.update({a: "451" for a in temporary} | {a: "550" for a in permanent} | {dropped: "drop"})
+        workers = Workers(tmp_path, _env(pg_url, redis, smtp, CRM_BROKER_URL=broker_url or redis.url))
+        workers.start()
+        try:
+            workers.crm("campaigns", "send", str(campaign_id))
+            wait_until(lambda: _finished(store, campaign_id), 120, "the campaign to finish")
+        except AssertionError:
+            print(workers.tail())
+            raise
+        finally:
+            workers.stop_all()
+        received = smtp.recorder.by_recipient()
+        attempts = dict(smtp.recorder.attempts)
+    status = h.counts(store, campaign_id)
+    assert (status["sent"], status["failed"], status["unknown"], status["pending"]) == (300 - len(permanent) - 1, len(permanent), 1, 0)
+    assert all(received.get(a) == 1 and attempts[a] == 2 for a in temporary)  # retried once, then delivered once
+    assert not permanent & set(received)
+    assert received[dropped] == 1 and attempts[dropped] == 1  # the server has it; we could not know: never resent
+    others = {f"r{i}@example.org" for i in range(300)} - temporary - permanent - {dropped}
+    assert all(received.get(a) == 1 for a in others)
+    store.close()
+
+
+def test_smtp_faults_through_a_worker_on_redis(pg_url: str, tmp_path: Path) -> None:
+    _smtp_faults_through_a_worker(pg_url, tmp_path, "")
+
+
+def test_smtp_faults_through_a_worker_on_rabbitmq(pg_url: str, tmp_path: Path, rabbitmq_url: str) -> None:
+    _smtp_faults_through_a_worker(pg_url, tmp_path, rabbitmq_url)
