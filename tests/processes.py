@@ -68,6 +68,15 @@ class Workers:
         self.procs: list[subprocess.Popen[bytes]] = []
         self.logs: list[Path] = []
 
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        """Stops every worker; on a failed assertion, prints the end of their logs first."""
+        if exc_type is not None and issubclass(exc_type, AssertionError):
+            print(self.tail())
+        self.stop_all()
+
     def start(self) -> subprocess.Popen[bytes]:
         log = self.cwd / f"worker-{len(self.procs)}.log"
         proc = subprocess.Popen([shutil.which("crm") or "crm", "worker", "--watch-interval", "0.5"], cwd=self.cwd,

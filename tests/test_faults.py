@@ -47,9 +47,8 @@ def test_worker_killed_mid_campaign_loses_nobody(pg_url: str, tmp_path: Path) ->
     h.add_contacts(store, 2000)
     campaign_id = h.newsletter(store)
     with RedisServer() as redis, SMTPServer() as smtp:
-        workers = Workers(tmp_path, _env(pg_url, redis, smtp))
-        first = workers.start()
-        try:
+        with Workers(tmp_path, _env(pg_url, redis, smtp)) as workers:
+            first = workers.start()
             workers.crm("campaigns", "send", str(campaign_id))
             wait_until(lambda: len(smtp.recorder.received) >= 500, 120, "500 messages")
             os.kill(first.pid, signal.SIGKILL)
@@ -58,11 +57,6 @@ def test_worker_killed_mid_campaign_loses_nobody(pg_url: str, tmp_path: Path) ->
             assert at_kill < 2000, "the campaign finished before the kill: nothing was tested"
             workers.start()
             wait_until(lambda: _finished(store, campaign_id), 180, "the campaign to finish")
-        except AssertionError:
-            print(workers.tail())
-            raise
-        finally:
-            workers.stop_all()
         received = smtp.recorder.by_recipient()
     assert len(received) == 2000  # every recipient received
     duplicates = sum(n - 1 for n in received.values())
@@ -77,20 +71,14 @@ def test_redis_restart_mid_campaign_completes(pg_url: str, tmp_path: Path) -> No
     h.add_contacts(store, 600)
     campaign_id = h.newsletter(store, rate_limit=150.0)  # about 4 s of sending
     with RedisServer() as redis, SMTPServer() as smtp:
-        workers = Workers(tmp_path, _env(pg_url, redis, smtp))
-        workers.start()
-        try:
+        with Workers(tmp_path, _env(pg_url, redis, smtp)) as workers:
+            workers.start()
             workers.crm("campaigns", "send", str(campaign_id))
             wait_until(lambda: len(smtp.recorder.received) >= 150, 60, "150 messages")
             redis.kill()  # no persistence: every queued message is gone
             time.sleep(1.0)
             redis.start()
             wait_until(lambda: _finished(store, campaign_id), 120, "the campaign to finish")
-        except AssertionError:
-            print(workers.tail())
-            raise
-        finally:
-            workers.stop_all()
         received = smtp.recorder.by_recipient()
     assert len(received) == 600 and set(received.values()) == {1}
     store.close()
@@ -105,10 +93,9 @@ def test_two_workers_pause_resume_overlap_and_double_send(pg_url: str, tmp_path:
     first = h.newsletter(store, segment="tag = a and consent(newsletter)", rate_limit=40.0)
     second = h.newsletter(store, segment="tag = b and consent(newsletter)")
     with RedisServer() as redis, SMTPServer() as smtp:
-        workers = Workers(tmp_path, _env(pg_url, redis, smtp, CRM_WORKER_PROCESSES="2"))
-        workers.start()
-        workers.start()
-        try:
+        with Workers(tmp_path, _env(pg_url, redis, smtp, CRM_WORKER_PROCESSES="2")) as workers:
+            workers.start()
+            workers.start()
             workers.crm("campaigns", "send", str(first))
             workers.crm("campaigns", "send", str(first))  # a double send
             wait_until(lambda: len(smtp.recorder.received) >= 50, 60, "50 messages")
@@ -120,11 +107,6 @@ def test_two_workers_pause_resume_overlap_and_double_send(pg_url: str, tmp_path:
             assert h.counts(store, first)["sent"] == paused_at and h.counts(store, first)["status"] == "paused"
             workers.crm("campaigns", "resume", str(first))
             wait_until(lambda: _finished(store, first), 120, "the first campaign")
-        except AssertionError:
-            print(workers.tail())
-            raise
-        finally:
-            workers.stop_all()
         per_campaign: dict[tuple[int, str], int] = {}
         for message in smtp.recorder.received:
             campaign = int(_CAMPAIGN.search(message.message["Message-ID"]).group(1))
@@ -141,9 +123,8 @@ def test_unsubscribe_while_workers_send(pg_url: str, tmp_path: Path) -> None:
     ids = h.add_contacts(store, 200)
     campaign_id = h.newsletter(store, rate_limit=50.0)
     with RedisServer() as redis, SMTPServer() as smtp:
-        workers = Workers(tmp_path, _env(pg_url, redis, smtp))
-        workers.start()
-        try:
+        with Workers(tmp_path, _env(pg_url, redis, smtp)) as workers:
+            workers.start()
             workers.crm("campaigns", "send", str(campaign_id))
             wait_until(lambda: len(smtp.recorder.received) >= 20, 60, "20 messages")
             leaving = ids[150:]  # not reached yet at 50 messages a second
@@ -152,8 +133,6 @@ def test_unsubscribe_while_workers_send(pg_url: str, tmp_path: Path) -> None:
                     consent.record(session, contact_id, ConsentTopic.NEWSLETTER, ConsentAction.OPT_OUT, ConsentSource.UNSUBSCRIBE)
             sent_before = len(smtp.recorder.received)
             wait_until(lambda: _finished(store, campaign_id), 120, "the campaign to finish")
-        finally:
-            workers.stop_all()
         received = smtp.recorder.by_recipient()
     assert sent_before < 150, "the campaign reached them before the opt-out: nothing was tested"
     late = [f"r{i}@example.org" for i in range(150, 200) if f"r{i}@example.org" in received]
@@ -194,16 +173,10 @@ def _smtp_faults_through_a_worker(pg_url: str, tmp_path: Path, broker_url: str) 
     with RedisServer() as redis, SMTPServer() as smtp:
         smtp.recorder.pipelining = True  # as Postfix offers it
         smtp.recorder.rules.update({a: "451" for a in temporary} | {a: "550" for a in permanent} | {dropped: "drop"})
-        workers = Workers(tmp_path, _env(pg_url, redis, smtp, CRM_BROKER_URL=broker_url or redis.url))
-        workers.start()
-        try:
+        with Workers(tmp_path, _env(pg_url, redis, smtp, CRM_BROKER_URL=broker_url or redis.url)) as workers:
+            workers.start()
             workers.crm("campaigns", "send", str(campaign_id))
             wait_until(lambda: _finished(store, campaign_id), 120, "the campaign to finish")
-        except AssertionError:
-            print(workers.tail())
-            raise
-        finally:
-            workers.stop_all()
         received = smtp.recorder.by_recipient()
         attempts = dict(smtp.recorder.attempts)
     status = h.counts(store, campaign_id)
