@@ -118,7 +118,7 @@ class Engine:
         if not batch:
             self._maybe_finish(campaign_id, report)
             return report
-        ledger = Ledger(self.sessions.kw["bind"], campaign, worker=owner, lease=self.config.lease,
+        ledger = Ledger(self.sessions.kw["bind"], campaign, worker=owner,
                         max_attempts=self.config.max_attempts, retry_base_seconds=self.config.retry_base_seconds)
         try:
             return self._send_batch(campaign, batch, people, extra, ledger, report)

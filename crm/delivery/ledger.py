@@ -74,7 +74,6 @@ class Ledger:
         campaign: Campaign,
         *,
         worker: str,
-        lease: timedelta,
         max_attempts: int,
         retry_base_seconds: float,
         clock: Callable[[], datetime] = utcnow,
@@ -82,7 +81,6 @@ class Ledger:
         self.engine = engine
         self.campaign = campaign
         self.worker = worker
-        self.lease = lease
         self.max_attempts = max_attempts
         self.retry_base = retry_base_seconds
         self.clock = clock
