@@ -10,6 +10,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from email import policy
 
@@ -21,6 +22,8 @@ class Received:
     sender: str
     recipients: list[str]
     data: bytes
+    at: float = 0.0  # time.monotonic() when the message arrived
+    peer: object = None  # the client's (host, port): one per SMTP connection
 
     @property
     def message(self) -> email.message.EmailMessage:
@@ -56,7 +59,8 @@ class Recorder:
 
     async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
         with self.lock:
-            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+            self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
+                                          time.monotonic(), session.peer))
             drop = [r for r in envelope.rcpt_tos if self.rules.get(r) == "drop" and r not in self.dropped]
             if drop:
                 self.dropped.update(drop)

@@ -195,3 +195,23 @@ def test_smtp_faults_through_a_worker_on_redis(pg_url: str, tmp_path: Path) -> N
 
 def test_smtp_faults_through_a_worker_on_rabbitmq(pg_url: str, tmp_path: Path, rabbitmq_url: str) -> None:
     _smtp_faults_through_a_worker(pg_url, tmp_path, rabbitmq_url)
+
+
+def test_the_rate_limit_holds_across_worker_processes(pg_url: str, tmp_path: Path) -> None:
+    """Two `crm worker` processes, one campaign limited to 40 messages a second: both send,
+    and together they never go faster (a lower bound on the time: a slow machine cannot fail it)."""
+    store = h.open_store(pg_url)
+    h.add_contacts(store, 120)
+    campaign_id = h.newsletter(store, rate_limit=40.0)
+    with RedisServer() as redis, SMTPServer() as smtp:
+        with Workers(tmp_path, _env(pg_url, redis, smtp, CRM_WORKER_PROCESSES="2", CRM_DELIVERY_BATCH_SIZE="20")) as workers:
+            workers.start()
+            workers.start()
+            workers.crm("campaigns", "send", str(campaign_id))
+            wait_until(lambda: _finished(store, campaign_id), 120, "the campaign to finish")
+        received = list(smtp.recorder.received)
+    assert len(received) == 120
+    assert len({r.peer for r in received}) >= 2, "one worker sent everything: the limit was not shared"
+    span = received[-1].at - received[0].at
+    assert span >= 119 / 40 * 0.9, f"120 messages in {span:.2f} s: faster than 40 a second"
+    store.close()
