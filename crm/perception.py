@@ -123,14 +123,12 @@ def in_segment(
     conditions = [row.contact_id == contact_id, _is_latest(row, as_of)]
     if as_of is not None:
         conditions.append(row.assessed_at <= as_of)
-    latest_is = exists().where(*conditions, segment_case(row) == segment.value)
     if segment is PerceptionSegment.NO_OPINION:
-        any_row = aliased(PerceptionAssessment)
-        none_yet = [any_row.contact_id == contact_id]
-        if as_of is not None:
-            none_yet.append(any_row.assessed_at <= as_of)
-        return or_(latest_is, ~exists().where(*none_yet))
-    return latest_is
+        # "Latest is no opinion, or never assessed" is "no latest assessment in another
+        # segment" (the CASE is never NULL): one NOT EXISTS, which PostgreSQL runs as an
+        # anti-join, where the OR of two subqueries was evaluated contact by contact.
+        return ~exists().where(*conditions, segment_case(row) != segment.value)
+    return exists().where(*conditions, segment_case(row) == segment.value)
 
 
 def distribution(session: Session, as_of: datetime | None = None) -> Counter[PerceptionSegment]:
