@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from datetime import datetime, timedelta, timezone
 
@@ -88,6 +89,11 @@ def test_in_segment_agrees_with_python_on_generated_data(session: Session) -> No
                 select(Contact.id).where(Contact.id.in_(ids), perception.in_segment(segment, as_of=as_of))
             ))
             assert found == {c for c, s in expected.items() if s is segment}, (segment, as_of)
+        for group in [*itertools.combinations(PerceptionSegment, 2), *itertools.combinations(PerceptionSegment, 3)]:
+            found = set(session.scalars(
+                select(Contact.id).where(Contact.id.in_(ids), perception.in_segments(group, as_of=as_of))
+            ))
+            assert found == {c for c, s in expected.items() if s in group}, (group, as_of)
         counts = perception.distribution(session, as_of)
         assert sum(counts.values()) == len(ids)
         assert counts[S.NO_OPINION] >= 6

@@ -4,7 +4,7 @@ Every clause is two-valued (true or false, never NULL), so ``not`` and ``!=`` me
 contact the positive clause leaves out", contacts with an empty field included, exactly as
 the reference evaluator says. Column clauses test ``IS NOT NULL`` first; everything held in
 another table is a correlated ``EXISTS`` (tags, organisation, interactions), and consent and
-perception come from `crm.consent.consented` and `crm.perception.in_segment`, so a segment
+perception come from `crm.consent.consented` and `crm.perception.in_segments`, so a segment
 counts exactly whom a campaign will reach.
 """
 
@@ -34,7 +34,7 @@ from crm.models import (
     contact_tags,
     interaction_contacts,
 )
-from crm.perception import in_segment
+from crm.perception import in_segments
 from crm.segments.allowlist import day_start, duration
 from crm.segments.ast import And, Call, Compare, Not, Or, Rule
 
@@ -86,7 +86,7 @@ FIELD_CLAUSES: dict[str, Callable[[Sequence[str]], Clause]] = {
     "language": _language,
     "target": lambda vs: _known(Contact.target, Contact.target.in_([TargetGroup(v) for v in vs])),
     "membership": lambda vs: _known(Contact.membership, Contact.membership.in_([Membership(v) for v in vs])),
-    "perception": lambda vs: or_(*(in_segment(PerceptionSegment(v)) for v in vs)),
+    "perception": lambda vs: in_segments([PerceptionSegment(v) for v in vs]),
     "tag": _tag,
     "city": _city,
     "country": lambda vs: _organisation(Organisation.country.in_(list(vs))),
