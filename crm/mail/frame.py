@@ -5,9 +5,9 @@ shares — From, Reply-To, List-Id, List-Unsubscribe-Post, Content-Language, MIM
 Content-Type. Per recipient, `Frame.message` encodes only To, Subject, Date, Message-ID,
 List-Unsubscribe and the two bodies, and joins bytes: no `EmailMessage` objects.
 
-Its output is byte for byte what ``to_bytes(build_message(…))`` gives for the same values
-(tests/test_message.py checks it on generated messages) at about half the cost;
-`build_message` stays the readable reference, and what preview tools can inspect.
+Its output is byte for byte what ``to_bytes(build_message(…))`` — the email package's own
+generator — gives for the same values (tests/test_message.py checks it on generated
+messages), at about half the cost: `build_message` is the reference it is held to.
 """
 
 from __future__ import annotations
@@ -17,12 +17,17 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from crm.mail.message import (
-    _MULTIPART, POLICY, _address, _lines, _list_id, _split_address, check_frame, check_recipient, encode_body,
+    _MULTIPART, POLICY, _address, _list_id, _split_address, check_frame, check_recipient, encode_body,
     encode_words, rtl_text,
 )
 from crm.rendering import RenderedMessage
 
 _BOUNDARY = _MULTIPART.split('"')[1].encode("ascii")
+
+
+def _lines(text: str) -> bytes:
+    """A body payload with CRLF line endings."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("ascii")
 
 
 def _fold(name: str, value: str) -> bytes:

@@ -13,6 +13,10 @@ Two reasons: the standard folder turns a long List-Unsubscribe URL into encoded-
 through ``email.headerregistry`` costs more than the whole template render. Bodies are
 quoted-printable (mostly ASCII) or base64, so the message is 7-bit. Reading a header back
 (``msg["Subject"]``) still gives the decoded value.
+
+The send engine writes the same bytes without `EmailMessage` objects (`crm.mail.frame`);
+`build_message` + `to_bytes`, through the email package's generator, is the reference
+that frame is tested against.
 """
 
 from __future__ import annotations
@@ -323,36 +327,8 @@ def build_message(
     return msg
 
 
-def _lines(text: str) -> bytes:
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode("ascii")
-
-
-def _fast_bytes(message: EmailMessage) -> bytes | None:
-    """Our own messages (two encoded text parts, ASCII headers) without the generic generator."""
-    parts = message.get_payload()
-    boundary = _MULTIPART.split('"')[1]
-    if (message.policy is not POLICY or message.get("Content-Type") != _MULTIPART
-            or not isinstance(parts, list) or message.preamble or message.epilogue):
-        return None
-    out = [POLICY.fold_binary(name, value) for name, value in message.raw_items()]
-    out.append(b"\r\n")
-    for part in parts:
-        payload = part.get_payload() if isinstance(part, EmailMessage) else None
-        if not isinstance(payload, str) or not payload.isascii() or part.policy is not POLICY:
-            return None
-        out.append(b"--" + boundary.encode() + b"\r\n")
-        out.extend(POLICY.fold_binary(name, value) for name, value in part.raw_items())
-        out.append(b"\r\n")
-        out.append(_lines(payload))
-        out.append(b"\r\n")
-    out.append(b"--" + boundary.encode() + b"--\r\n")
-    return b"".join(out)
-
-
 def to_bytes(message: EmailMessage) -> bytes:
     """The message as sent: CRLF line endings only, 7-bit."""
-    data = _fast_bytes(message)
-    if data is None:
-        data = message.as_bytes(policy=POLICY)
-    # both writers produce CRLF; make a bare CR or LF impossible all the same
+    data = message.as_bytes(policy=POLICY)
+    # the generator writes CRLF; make a bare CR or LF impossible all the same
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
