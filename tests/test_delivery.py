@@ -138,6 +138,34 @@ def test_pause_resume_and_cancel(store, tmp_path: Path) -> None:  # noqa: ANN001
     assert len(list(tmp_path.glob("*.eml"))) == 20
 
 
+class _CancelDuringSend:
+    """The outbox, but the campaign is cancelled while its first message is being sent."""
+
+    def __init__(self, inner: OutboxTransport, store, campaign_id: int) -> None:  # noqa: ANN001
+        self.inner, self.store, self.campaign_id, self.cancelled = inner, store, campaign_id, None
+
+    def send(self, sender: str, recipient: str, message: bytes):  # noqa: ANN201
+        if self.cancelled is None:
+            with self.store.transaction() as session:
+                self.cancelled = campaigns.cancel(session, self.campaign_id)["cancelled"]
+        return self.inner.send(sender, recipient, message)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_cancel_while_a_message_is_in_flight_records_it_as_sent(store, tmp_path: Path) -> None:  # noqa: ANN001
+    h.add_contacts(store, 12)
+    campaign_id = h.newsletter(store)
+    h.start(store, campaign_id)
+    transport = _CancelDuringSend(OutboxTransport(tmp_path), store, campaign_id)
+    assert h.engine(store, transport, batch_size=5).run(campaign_id).stopped == "cancelled"
+    status = h.counts(store, campaign_id)
+    # the message that went out is recorded as sent, not cancelled; nobody else gets one
+    assert (status["sent"], status["cancelled"], status["pending"]) == (1, 11, 0)
+    assert transport.cancelled == 12 and len(list(tmp_path.glob("*.eml"))) == 1
+
+
 def test_unsubscribed_while_sending_receives_nothing_after(store) -> None:  # noqa: ANN001
     h.add_contacts(store, 40, languages=("en",))
     campaign_id = h.newsletter(store, languages=("en",))

@@ -183,13 +183,14 @@ def resume(session: Session, campaign_id: int) -> Campaign:
 
 
 def cancel(session: Session, campaign_id: int) -> dict[str, Any]:
-    """Stop for good: every delivery not attempted yet is cancelled (the one in flight, if
-    any, finishes)."""
+    """Stop for good: every delivery not sent yet is cancelled. Workers stop before their
+    next message; the one a worker may have in flight keeps its lease owner, so its result,
+    when the server answers, is still recorded (sent, or unknown) over the cancellation."""
     campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.CANCELLED)
     cancelled = session.execute(
         update(Delivery.__table__)
         .where(Delivery.__table__.c.campaign_id == campaign_id, Delivery.__table__.c.status.in_([D.PENDING, D.CLAIMED]))
-        .values(status=D.CANCELLED, lease_owner=None, lease_expires_at=None)
+        .values(status=D.CANCELLED, lease_expires_at=None)
     ).rowcount
     return {"id": campaign.id, "status": campaign.status.value, "cancelled": cancelled}
 

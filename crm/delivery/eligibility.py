@@ -1,8 +1,8 @@
 """Suppression as SQL: who may still receive a campaign's message, and why not.
 
-Checked when the deliveries are materialised (rows that fail are marked suppressed with the reason) and
-again in the very statement that marks a message as being sent, so a contact who
-unsubscribes while the campaign runs receives nothing after that.
+Checked when `send` materialises the deliveries (rows that fail are marked suppressed with
+the reason) and again, per message, in the statement just before it is sent, so a contact
+who unsubscribes while the campaign runs receives nothing after that.
 """
 
 from __future__ import annotations

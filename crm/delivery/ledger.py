@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, select, text, update
+from sqlalchemy import bindparam, exists, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from crm.db import utcnow
@@ -52,11 +52,18 @@ def backoff(attempt: int, base: float) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempt - 1, 0), 6 * 3600))
 
 
+# What the server did with a message is recorded even if the campaign was cancelled while it
+# was in flight (`campaigns.cancel` leaves the row's lease owner): it was sent, or may have been.
+_HEARD_BACK = (D.CLAIMED, D.CANCELLED)
+
+
 def _mark_sent(id_param: str) -> Any:
     """UPDATE: the row ``id_param`` (ours, in flight) got its 250."""
     return (
         update(_T)
-        .where(_T.c.id == bindparam(id_param), _T.c.lease_owner == bindparam("owner"), _T.c.status == D.CLAIMED)
+        .where(_T.c.id == bindparam(id_param), _T.c.lease_owner == bindparam("owner"),
+               # not IN (…): an expanding parameter cannot go through the prepared DBAPI statement
+               or_(*(_T.c.status == status for status in _HEARD_BACK)))
         .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
                 language=bindparam("lang"), attempts=_T.c.attempts + 1, last_error=None, lease_owner=None,
                 lease_expires_at=None)
@@ -186,7 +193,8 @@ class Ledger:
             else:  # RELEASE: not attempted after all (server unreachable)
                 values.update(status=D.PENDING, last_error=outcome.detail,
                               next_attempt_at=now + timedelta(seconds=self.retry_base))
+            statuses = _HEARD_BACK if outcome.fate is Fate.UNKNOWN else (D.CLAIMED,)
             conn.execute(
-                update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.worker, _T.c.status == D.CLAIMED).values(**values)
+                update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.worker, _T.c.status.in_(statuses)).values(**values)
             )
         self._outcomes.clear()
