@@ -2,16 +2,29 @@
 
 Every setting comes from a ``CRM_*`` variable or a ``.env`` file in the working directory;
 none is required: the defaults are the embedded set-up (SQLite file, in-process queue,
-``.eml`` outbox).
+``.eml`` outbox). A value that cannot work is refused when the settings are read, with a
+`ConfigError` naming the variable and the fix (exit 78), never later in the middle of a send.
 """
 
 from __future__ import annotations
 
+import math
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm.errors import ConfigError
+
+PUBLIC_DEFAULT_SECRET = "change-me-in-production"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DATABASES = "sqlite:///path/to/crm.db or postgresql+psycopg://user:pass@host/db"
+BROKERS = ("redis://", "rediss://", "unix://", "amqp://", "amqps://")
 
 
 class Settings(BaseSettings):
@@ -29,28 +42,179 @@ class Settings(BaseSettings):
     )
     outbox_dir: Path = Field(Path("outbox"), description="where .eml files go without SMTP")
     secret_key: str = Field(
-        "change-me-in-production",
+        PUBLIC_DEFAULT_SECRET,
         description="signs unsubscribe, tracking and RSVP links",
     )
     base_url: str = Field("http://localhost:8000", description="public URL of `crm serve`")
     timezone: str = Field("Europe/Paris", description="the cluster's local time zone")
     default_language: str = Field("fr", description="fallback language for content")
-    cluster_name: str = Field("Cluster CRM demo", description="name shown in messages")
+    cluster_name: str = Field("Cluster CRM demo", min_length=1, max_length=200,
+                              description="name shown in messages")
     sql_echo: bool = Field(False, description="log every SQL statement")
-    from_address: str = Field("animation@cluster.example.org", description="sender of campaigns")
-    from_name: str | None = Field(None, description="sender name (default: the cluster's name)")
-    rate_limit: float | None = Field(None, description="messages per second over all campaigns and workers")
-    delivery_batch_size: int = Field(100, description="deliveries a worker claims at once")
-    delivery_lease_seconds: float = Field(60.0, description="after this, a dead worker's claims are taken back")
-    delivery_max_attempts: int = Field(5, description="attempts on 4xx replies before a delivery fails")
-    retry_base_seconds: float = Field(60.0, description="first retry delay after a 4xx; doubles each time")
-    worker_processes: int = Field(2, description="`crm worker` processes")
-    worker_threads: int = Field(1, description="threads per `crm worker` process")
+    from_address: str = Field("animation@cluster.example.org", max_length=254, description="sender of campaigns")
+    from_name: str | None = Field(None, max_length=200, description="sender name (default: the cluster's name)")
+    rate_limit: float | None = Field(None, gt=0, le=100_000,
+                                     description="messages per second over all campaigns and workers")
+    delivery_batch_size: int = Field(100, ge=1, le=10_000, description="deliveries a worker claims at once")
+    delivery_lease_seconds: float = Field(60.0, ge=5, le=86_400,
+                                          description="after this, a dead worker's claims are taken back")
+    delivery_max_attempts: int = Field(5, ge=1, le=100, description="attempts on 4xx replies before a delivery fails")
+    retry_base_seconds: float = Field(60.0, ge=1, le=86_400,
+                                      description="first retry delay after a 4xx; doubles each time")
+    worker_processes: int = Field(2, ge=1, le=256, description="`crm worker` processes")
+    worker_threads: int = Field(1, ge=1, le=256, description="threads per `crm worker` process")
     dkim_selector: str | None = Field(None, description="DKIM selector; signing is on when the key file is set")
     dkim_domain: str | None = Field(None, description="DKIM d= domain (default: the sender's domain)")
     dkim_key_file: Path | None = Field(None, description="PEM private key for DKIM signing")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database URL; use {DATABASES}") from None
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError(f"{url.get_backend_name()} is not supported; use {DATABASES}")
+        if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"):
+            raise ValueError(f"the driver {url.drivername} is not installed; use {DATABASES}")
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError("an in-memory SQLite database keeps nothing between commands; "
+                             "use a file: sqlite:///path/to/crm.db")
+        return value
+
+    @field_validator("broker_url", "smtp_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(BROKERS):
+            raise ValueError("use redis://host:6379/0 or amqp://user:pass@host:5672/ (or leave it unset "
+                             "for the in-process queue)")
+        if value is not None:
+            _port(value)
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        if not value.startswith(("smtp://", "smtps://")):
+            raise ValueError("use smtp://user:pass@host:587 or smtps://user:pass@host:465 "
+                             "(or leave it unset for the .eml outbox)")
+        _port(value)
+        if not urlsplit(value).hostname:
+            raise ValueError("the URL names no host: smtp://host:587")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value):
+            raise ValueError("use the public address of `crm serve`, e.g. https://crm.example.org")
+        _port(value)
+        return value.rstrip("/")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("unknown time zone; use an IANA name such as Europe/Paris") from None
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z]{2,3}", value):
+            raise ValueError("use a two-letter language code such as fr or en")
+        return value.lower()
+
+    @field_validator("from_address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        if not _ADDRESS.match(value) or _CONTROL.search(value) or not value.isascii():
+            raise ValueError("use a plain address such as animation@cluster.example.org")
+        return value
+
+    @field_validator("cluster_name", "from_name", "dkim_selector", "dkim_domain", "secret_key")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and _CONTROL.search(value):
+            raise ValueError("must be one line of text, without control characters")
+        return value
+
+    @field_validator("rate_limit", "delivery_lease_seconds", "retry_base_seconds")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @field_validator("dkim_key_file")
+    @classmethod
+    def _key_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"{value} is not a file; point it at the PEM private key")
+        if value is not None and not os.access(value, os.R_OK):
+            raise ValueError(f"{value} cannot be read by this user")
+        return value
+
+
+def _port(url: str) -> None:
+    try:
+        urlsplit(url).port
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+
+
+def _variable(location: tuple[object, ...]) -> str:
+    return f"CRM_{str(location[0]).upper()}" if location else "CRM_*"
+
+
+_CREDENTIALS = re.compile(r"(//[^/:@]*:)[^@/]*@")
+
+
+def _reason(error: dict, variable: str) -> str:
+    message = str(error.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    value = error.get("input")
+    if variable == "CRM_SECRET_KEY" or not isinstance(value, (str, int, float)):
+        return message
+    shown = _CREDENTIALS.sub(r"\1***@", str(value))  # never echo a password
+    return f"{message} (got {shown!r:.100})"
+    return f"{message}{shown}"
+
+
+def load() -> Settings:
+    """Read the settings, or raise `ConfigError` naming the first bad variable and the fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        variable = _variable(tuple(first.get("loc", ())))
+        raise ConfigError(_reason(first, variable), variable) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read ./.env: {exc}", ".env") from None
+
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    return load()
+
+
+def debug_requested() -> bool:
+    """CRM_DEBUG=1: show tracebacks (read here, without the other settings, so that it works
+    even when they are broken)."""
+    return os.environ.get("CRM_DEBUG", "").strip().lower() not in ("", "0", "false", "no")

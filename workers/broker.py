@@ -9,6 +9,7 @@ from __future__ import annotations
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
+from crm.errors import ConfigError
 from crm.settings import get_settings
 
 
@@ -23,7 +24,8 @@ def make_broker(url: str | None) -> dramatiq.Broker:
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
         return RabbitmqBroker(url=url)
-    raise ValueError(f"CRM_BROKER_URL must be redis://, amqp:// or unset, not {url!r}")
+    # Settings refuse any other scheme; this guards a URL handed in directly.
+    raise ConfigError("use redis://host:6379/0, amqp://user:pass@host:5672/ or leave it unset", "CRM_BROKER_URL")
 
 
 broker = make_broker(get_settings().broker_url)

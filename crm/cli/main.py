@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
 from crm import __version__
+from crm.cli import exits
 from crm.cli.output import fail
-from crm.errors import CRMError
+from crm.failures import first_line, translate
 from crm.store import Store
+
+_DEBUG = [False]  # set by `crm --debug`, read when a command fails
 
 
 class Context:
@@ -54,12 +57,16 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="crm")
+@click.option("--debug", is_flag=True, help="show the traceback when a command fails (or CRM_DEBUG=1)")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context, debug: bool) -> None:
     """Cluster CRM: contacts, interactions, campaigns and indicators of an innovation cluster.
 
-    Configuration comes from CRM_* environment variables or ./.env (see README).
+    Configuration comes from CRM_* environment variables or ./.env (see README). A failure
+    prints one line and exits with 64 usage, 65 bad data, 66 no such input, 69 service
+    unavailable, 75 temporary failure, 78 configuration, 1 anything else.
     """
+    _DEBUG[0] = debug
     context = Context()
     ctx.obj = context
     ctx.call_on_close(context.close)
@@ -86,28 +93,42 @@ def init(ctx: Context) -> None:
         click.echo(f"database already at {after}")
 
 
+def _debugging() -> bool:
+    from crm.settings import debug_requested
+
+    return _DEBUG[0] or debug_requested()
+
+
+def _exit(message: str, code: int, exc: BaseException | None = None) -> None:
+    if exc is not None and _debugging():
+        traceback.print_exception(exc)
+    fail(message, code)
+
+
 def main() -> None:
+    """Run a command; every failure ends as one line on stderr and a sysexits code
+    (`crm.cli.exits`, the README's table). `--debug` / CRM_DEBUG=1 adds the traceback."""
     try:
         cli.main(standalone_mode=False)
-    except click.exceptions.Abort:
-        fail("aborted", 130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        _exit("interrupted", exits.INTERRUPTED)
     except click.UsageError as exc:
         path = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
         where = f"{path}: " if path else ""
-        fail(f"{where}{exc.format_message()} (see --help)", exc.exit_code)
+        _exit(f"{where}{exc.format_message()} (see --help)", exits.USAGE)
     except click.ClickException as exc:
-        fail(exc.format_message(), exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except CRMError as exc:
-        fail(str(exc))
-    except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        fail(f"database error: {reason}")
-    except FileNotFoundError as exc:
-        fail(f"{exc.filename}: no such file")
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
+        _exit(exc.format_message(), exits.SOFTWARE if exc.exit_code == 1 else exc.exit_code)
+    except BrokenPipeError:
+        sys.stderr.close()  # the reader went away (`crm … | head`): nothing more to say
+        sys.exit(exits.SOFTWARE)
+    except Exception as exc:  # noqa: BLE001 - the one place every failure is told
+        known = translate(exc)
+        if known is not None:
+            _exit(str(known), exits.BY_KIND[known.kind], exc)
+        _exit(f"unexpected error: {type(exc).__name__}: {first_line(exc)} "
+              "(run again with --debug for the details, and report it)", exits.SOFTWARE, exc)
 
 
 if __name__ == "__main__":
