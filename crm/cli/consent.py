@@ -85,7 +85,7 @@ def show(ctx: Context, contact: str, as_json: bool) -> None:
         f"{len(data['log'])} consent events",
         ["when", "topic", "action", "source", "proof", "by"],
         [
-            (times.local(times.parse(e["at"], tz), tz), e["topic"], e["action"], e["source"], e["proof"], e["recorded_by"])
+            (times.local(e["at"], tz), e["topic"], e["action"], e["source"], e["proof"], e["recorded_by"])
             for e in data["log"]
         ],
     )

@@ -76,7 +76,7 @@ def list_(ctx: Context, contact: str | None, kind: str | None, since: str | None
         f"{len(rows)} interactions",
         ["id", "when", "kind", "organisation", "contacts", "by", "subject"],
         [
-            (r["id"], times.local(times.parse(r["occurred_at"], tz), tz), r["kind"], r["organisation"],
+            (r["id"], times.local(r["occurred_at"], tz), r["kind"], r["organisation"],
              ", ".join(r["contacts"]), r["led_by"], r["subject"])
             for r in rows
         ],

@@ -67,7 +67,7 @@ def history(ctx: Context, contact: str, as_json: bool) -> None:
         f"contact #{person.id}: {len(rows)} assessments",
         ["when", "credibility", "interest", "segment", "source", "by", "note"],
         [
-            (times.local(times.parse(r["assessed_at"], tz), tz), r["credibility"], r["interest"], r["segment"],
+            (times.local(r["assessed_at"], tz), r["credibility"], r["interest"], r["segment"],
              r["source"], r["author"], r["note"])
             for r in rows
         ],
