@@ -54,6 +54,8 @@ class Campaign(Base):
     consent_required: Mapped[bool] = mapped_column(Boolean, default=True)
     segment: Mapped[str] = mapped_column(Text)  # a segment name or a rule, resolved at send time
     status: Mapped[CampaignStatus] = mapped_column(str_enum(CampaignStatus), default=CampaignStatus.DRAFT, index=True)
+    # Why the campaign stopped by itself (paused: "cannot reach SMTP …"); cleared when it goes on.
+    status_reason: Mapped[str | None] = mapped_column(Text)
     from_name: Mapped[str | None] = mapped_column(String(200))
     from_address: Mapped[str] = mapped_column(String(320))
     reply_to: Mapped[str | None] = mapped_column(String(320))
