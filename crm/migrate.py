@@ -23,9 +23,17 @@ def alembic_config(engine: Engine) -> Config:
     from alembic.config import Config
 
     config = Config()
-    config.set_main_option("script_location", str(migrations_dir()))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    config.set_main_option("script_location", _literal(str(migrations_dir())))
+    # Alembic keeps options in a ConfigParser, which reads "%" as interpolation: a URL with
+    # a %-encoded password (p%40ss), a path with a %, would break `crm init`. Escaped, the
+    # option reads back exactly (migrations get the connection itself through attributes).
+    config.set_main_option("sqlalchemy.url", _literal(engine.url.render_as_string(hide_password=False)))
     return config
+
+
+def _literal(value: str) -> str:
+    """``value`` as a ConfigParser option that reads back unchanged."""
+    return value.replace("%", "%%")
 
 
 def _run(engine: Engine, fn, *args) -> None:  # noqa: ANN001
