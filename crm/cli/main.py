@@ -105,6 +105,18 @@ def _exit(message: str, code: int, exc: BaseException | None = None) -> None:
     fail(message, code)
 
 
+def _usage_line(exc: click.UsageError) -> str:
+    path = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
+    where = f"{path}: " if path else ""
+    return f"{where}{exc.format_message()} (see --help)"
+
+
+def _missing_file(exc: click.BadParameter) -> bool:
+    """A file argument that does not exist or cannot be read is "no such input" (66)."""
+    return isinstance(exc.param.type if exc.param else None, (click.Path, click.File)) and any(
+        word in exc.format_message() for word in ("does not exist", "is a directory", "not readable", "No such"))
+
+
 def main() -> None:
     """Run a command; every failure ends as one line on stderr and a sysexits code
     (`crm.cli.exits`, the README's table). `--debug` / CRM_DEBUG=1 adds the traceback."""
@@ -114,10 +126,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except (click.exceptions.Abort, KeyboardInterrupt):
         _exit("interrupted", exits.INTERRUPTED)
+    except click.BadParameter as exc:
+        _exit(_usage_line(exc), exits.NO_INPUT if _missing_file(exc) else exits.USAGE)
     except click.UsageError as exc:
-        path = exc.ctx.command_path.partition(" ")[2] if exc.ctx else ""
-        where = f"{path}: " if path else ""
-        _exit(f"{where}{exc.format_message()} (see --help)", exits.USAGE)
+        _exit(_usage_line(exc), exits.USAGE)
     except click.ClickException as exc:
         _exit(exc.format_message(), exits.SOFTWARE if exc.exit_code == 1 else exc.exit_code)
     except BrokenPipeError:

@@ -1,0 +1,137 @@
+"""The error contract through the installed `crm`: each failure a person can cause is one
+line on stderr with its documented exit code (README), never a traceback, and changes
+nothing in the database."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from crm.errors import Kind
+from crm.failures import translate
+from tests.conftest import CrmRunner
+from tests.smtp_server import SMTPServer
+from tests.snapshots import copy_sqlite, snapshot
+
+pytestmark = pytest.mark.cli
+
+SECRET = {"CRM_SECRET_KEY": "k" * 40, "CRM_BASE_URL": "https://crm.agri-cluster.fr"}
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database with two contacts (one opted in) and a draft newsletter #1."""
+    folder = tmp_path_factory.mktemp("base")
+    crm = CrmRunner(folder)
+    (folder / "people.csv").write_text("email;prénom;langue\nhelene@example.org;Hélène;fr\nx@example.org;X;en\n",
+                                       encoding="utf-8")
+    crm("contacts", "import", "people.csv", "--consent", "newsletter")
+    (folder / "news.md").write_text("Bonjour {{ contact.first_name }}", encoding="utf-8")
+    created = crm("campaigns", "create", "--kind", "newsletter", "--segment", "newsletter_subscribers",
+                  "--subject", "fr=Lettre", "--content", "fr=news.md", "--json").json()
+    assert created["id"] == 1
+    return folder
+
+
+@pytest.fixture
+def crm(base: Path, tmp_path: Path) -> CrmRunner:
+    copy_sqlite(base, tmp_path)
+    (tmp_path / "news.md").write_text("Bonjour", encoding="utf-8")
+    return CrmRunner(tmp_path)
+
+
+CASES = [
+    # (id, environment, arguments, exit code, words the line must hold)
+    ("setting not a number", {"CRM_DELIVERY_BATCH_SIZE": "abc"}, ["contacts", "list"], 78,
+     ["CRM_DELIVERY_BATCH_SIZE", "integer"]),
+    ("setting out of range", {"CRM_DELIVERY_BATCH_SIZE": "0"}, ["campaigns", "send", "1"], 78,
+     ["CRM_DELIVERY_BATCH_SIZE", "greater than or equal to 1"]),
+    ("rate setting nan", {"CRM_RATE_LIMIT": "nan"}, ["campaigns", "send", "1"], 78, ["CRM_RATE_LIMIT"]),
+    ("broker url garbage", {"CRM_BROKER_URL": "garbage"}, ["campaigns", "send", "1"], 78,
+     ["CRM_BROKER_URL", "redis://"]),
+    ("smtp url bad scheme", {"CRM_SMTP_URL": "ftp://mail.example.org"},
+     ["campaigns", "test-send", "1", "--to", "a@b.example"], 78, ["CRM_SMTP_URL", "smtp://"]),
+    ("smtp url bad port", {"CRM_SMTP_URL": "smtp://127.0.0.1:99999"},
+     ["campaigns", "test-send", "1", "--to", "a@b.example"], 78, ["CRM_SMTP_URL", "port"]),
+    ("smtp unreachable", {"CRM_SMTP_URL": "smtp://127.0.0.1:1", **SECRET},
+     ["campaigns", "test-send", "1", "--to", "a@b.example"], 69, ["127.0.0.1:1"]),
+    ("mysql", {"CRM_DATABASE_URL": "mysql://u@localhost/crm"}, ["contacts", "list"], 78,
+     ["CRM_DATABASE_URL", "postgresql+psycopg://"]),
+    ("database unreachable", {"CRM_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/test"},
+     ["contacts", "list"], 69, ["cannot reach the database", "CRM_DATABASE_URL"]),
+    ("sqlite folder missing", {"CRM_DATABASE_URL": "sqlite:////nonexistent-folder/crm.db"},
+     ["contacts", "list"], 78, ["CRM_DATABASE_URL"]),
+    ("time zone", {"CRM_TIMEZONE": "Mars/Olympus"}, ["events", "list"], 78, ["CRM_TIMEZONE", "IANA"]),
+    ("unknown command", {}, ["contacts", "frobnicate"], 64, ["frobnicate", "--help"]),
+    ("unknown option", {}, ["contacts", "list", "--colour"], 64, ["--colour"]),
+    ("option not a number", {}, ["campaigns", "status", "abc"], 64, ["abc"]),
+    ("no such file", {}, ["contacts", "import", "missing.csv"], 66, ["missing.csv"]),
+    ("a folder as file", {}, ["contacts", "import", "."], 66, []),
+    ("no such contact", {}, ["contacts", "show", "nobody@example.org"], 66, ["nobody@example.org"]),
+    ("no such campaign", {}, ["campaigns", "status", "999"], 66, ["999"]),
+    ("bad rule", {}, ["segments", "preview", "langage = fr"], 65, ["langage"]),
+    ("bad address", {}, ["contacts", "add", "--email", "not-an-address"], 65, ["email"]),
+]
+
+
+@pytest.mark.parametrize(("env", "args", "code", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_each_failure_is_one_line_with_its_code(crm: CrmRunner, env: dict[str, str], args: list[str], code: int,
+                                                words: list[str]) -> None:
+    url = f"sqlite:///{crm.cwd / 'crm.db'}"
+    before = snapshot(url)
+    crm.env.update(env)
+    result = crm(*args, ok=False, timeout=60)
+    assert result.code == code, (result.code, result.err)
+    assert "Traceback" not in result.err + result.out
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crm: "), result.err
+    for word in words:
+        assert word in lines[0], lines[0]
+    assert snapshot(url) == before
+
+
+def test_debug_shows_the_traceback(crm: CrmRunner) -> None:
+    crm.env["CRM_BROKER_URL"] = "garbage"
+    plain = crm("campaigns", "send", "1", ok=False)
+    debug = crm("--debug", "campaigns", "send", "1", ok=False)
+    crm.env["CRM_DEBUG"] = "1"
+    by_env = crm("campaigns", "send", "1", ok=False)
+    assert plain.code == debug.code == by_env.code == 78
+    assert "Traceback" not in plain.err
+    assert "Traceback" in debug.err and "Traceback" in by_env.err
+    assert debug.err.strip().splitlines()[-1] == plain.err.strip()
+
+
+def test_a_password_in_a_bad_url_is_never_printed(crm: CrmRunner) -> None:
+    crm.env["CRM_DATABASE_URL"] = "postgresql+psycopg2://animator:s3cr3t@db.example.org/crm"
+    result = crm("contacts", "list", ok=False)
+    assert result.code == 78 and "s3cr3t" not in result.err and "***" in result.err
+
+
+def test_a_busy_database_is_a_temporary_failure(tmp_path: Path) -> None:
+    """A real lock held by another connection: 75, "run it again"."""
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path)
+    holder.execute("create table t (x)")
+    holder.execute("begin exclusive")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0})
+    with pytest.raises(OperationalError) as caught, engine.connect() as conn:
+        conn.execute(text("insert into t values (1)"))
+    engine.dispose()
+    holder.rollback()
+    holder.close()
+    known = translate(caught.value)
+    assert known is not None and known.kind is Kind.TEMPORARY and "again" in str(known)
+
+
+def test_smtp_server_answering_is_not_unavailable(crm: CrmRunner) -> None:
+    """The counterpart of 'smtp unreachable': with the server up, the same command works."""
+    with SMTPServer() as server:
+        crm.env.update({"CRM_SMTP_URL": server.url, **SECRET})
+        result = crm("campaigns", "test-send", "1", "--to", "a@b.example")
+    assert result.code == 0
