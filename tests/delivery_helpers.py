@@ -18,8 +18,8 @@ from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic,
 from crm.rendering import Renderer
 from crm.store import Store
 
-BASE_URL = "https://crm.cluster.example.org"
-SECRET = "test-secret"
+BASE_URL = "https://crm.pole-agri-ouest.eu"  # a public address: real mail refuses example domains
+SECRET = "test-secret-of-at-least-32-characters-xyz"  # real mail needs 32+
 
 NEWS = {
     "fr": ("Lettre du cluster, {{ contact.first_name }}", "Bonjour {{ contact.first_name }},\n\nVoici les **nouvelles** du cluster."),

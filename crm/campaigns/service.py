@@ -14,6 +14,7 @@ from crm import fields
 from crm.campaigns import status as campaign_status
 from crm.campaigns.materialise import materialise
 from crm.db import utcnow
+from crm.delivery import ratelimit
 from crm.errors import NotFound, ValidationError
 from crm.models import Event
 from crm.models.campaigns import Campaign, CampaignContent, CampaignKind, CampaignStatus
@@ -86,8 +87,7 @@ def create(
         raise ValidationError("the survey link must start with https://", "survey_url")
     if kind is CampaignKind.SURVEY and not survey_url:
         raise ValidationError("a survey invitation needs the survey's link", "survey_url")
-    if rate_limit is not None and rate_limit <= 0:
-        raise ValidationError("the rate limit must be a positive number of messages per second", "rate")
+    rate_limit = ratelimit.check_rate(rate_limit)
     for language, item in zip(languages, contents, strict=True):
         if item.format not in ("markdown", "html"):
             raise ValidationError(f"content format must be markdown or html, not {item.format!r}", f"content[{language}]")
@@ -132,7 +132,7 @@ def counts(session: Session, campaign_id: int) -> dict[str, Any]:
         "sent": n(D.SENT), "failed": n(D.FAILED), "suppressed": n(D.SUPPRESSED),
         "pending": n(D.PENDING, D.CLAIMED, D.SENDING), "unknown": n(D.UNKNOWN), "cancelled": n(D.CANCELLED),
         "resent_after_crash": resent,
-    }
+    } | ({"reason": campaign.status_reason} if campaign.status_reason else {})
 
 
 def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> dict[str, Any]:
@@ -143,6 +143,7 @@ def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> 
     """
     now = now or utcnow()
     campaign, before = campaign_status.transition(session, campaign_id, CampaignStatus.SENDING, now=now)
+    campaign.status_reason = None
     added = 0
     if before in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
         added = materialise(session, campaign, now)
@@ -171,15 +172,21 @@ def sending(session: Session) -> list[int]:
     return list(session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)))
 
 
-def pause(session: Session, campaign_id: int) -> Campaign:
-    return campaign_status.transition(session, campaign_id, CampaignStatus.PAUSED)[0]
+def pause(session: Session, campaign_id: int, *, reason: str | None = None) -> Campaign:
+    """Pause; ``reason`` says why when the campaign stops by itself (shown by `status`)."""
+    campaign = campaign_status.transition(session, campaign_id, CampaignStatus.PAUSED)[0]
+    if reason is not None:
+        campaign.status_reason = reason
+    return campaign
 
 
 def resume(session: Session, campaign_id: int) -> Campaign:
     campaign = campaign_status.lock(session, campaign_id)
     if campaign.status is not CampaignStatus.PAUSED:
         raise ValidationError(f"campaign {campaign_id} is {campaign.status.value}, not paused", "status")
-    return campaign_status.transition(session, campaign_id, CampaignStatus.SENDING)[0]
+    campaign = campaign_status.transition(session, campaign_id, CampaignStatus.SENDING)[0]
+    campaign.status_reason = None
+    return campaign
 
 
 def cancel(session: Session, campaign_id: int) -> dict[str, Any]:
@@ -187,6 +194,7 @@ def cancel(session: Session, campaign_id: int) -> dict[str, Any]:
     next message; the one a worker may have in flight keeps its lease owner, so its result,
     when the server answers, is still recorded (sent, or unknown) over the cancellation."""
     campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.CANCELLED)
+    campaign.status_reason = None
     cancelled = session.execute(
         update(Delivery.__table__)
         .where(Delivery.__table__.c.campaign_id == campaign_id, Delivery.__table__.c.status.in_([D.PENDING, D.CLAIMED]))

@@ -139,9 +139,10 @@ def send(ctx: Context, campaign_id: int, as_json: bool) -> None:
     from crm.campaigns import service
     from crm.cli import sending
 
-    with ctx.store.transaction() as session:
-        started = service.send(session, campaign_id)
-    sending.dispatch(ctx, campaign_id, watch=lambda until: _watch(ctx, campaign_id, until))
+    # Checked first (mail server or broker, secret), started and enqueued in one transaction:
+    # on any failure the campaign is as it was. Without a broker it is sent here, to the end.
+    started = sending.start(ctx, campaign_id, lambda session: service.send(session, campaign_id),
+                            watch=lambda until: _watch(ctx, campaign_id, until))
     with ctx.store.transaction() as session:
         data = service.counts(session, campaign_id) | {"added": started["added"]}
     _print_status(data, as_json)
@@ -153,14 +154,16 @@ def send(ctx: Context, campaign_id: int, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def schedule(ctx: Context, campaign_id: int, at: str, as_json: bool) -> None:
-    """Send at a given time (started by `crm worker`)."""
+    """Send at a given time: `crm worker` starts it then (with or without a broker)."""
     from crm.campaigns import service
     from crm import times
 
     when = times.parse(at, get_settings().timezone, "--at")
     with ctx.store.transaction() as session:
         data = service.describe(session, service.schedule(session, campaign_id, when))
-    emit_json(data) if as_json else click.echo(f"campaign #{campaign_id} scheduled for {times.local(when, get_settings().timezone)}")
+    emit_json(data) if as_json else click.echo(
+        f"campaign #{campaign_id} scheduled for {times.local(when, get_settings().timezone)}: `crm worker` starts it "
+        "then (keep one running; one started later sends it at once)")
 
 
 def _simple(name: str, fn: str, doc: str) -> None:
@@ -171,15 +174,18 @@ def _simple(name: str, fn: str, doc: str) -> None:
     def command(ctx: Context, campaign_id: int, as_json: bool) -> None:
         from crm.campaigns import service
 
+        if name == "resume":  # as `send`: checked, resumed and enqueued at once, or not at all
+            from crm.cli import sending
+
+            sending.start(ctx, campaign_id, lambda session: service.resume(session, campaign_id),
+                          watch=lambda until: _watch(ctx, campaign_id, until))
+            with ctx.store.transaction() as session:
+                data = service.counts(session, campaign_id)
+            _print_status(data, as_json)
+            return
         with ctx.store.transaction() as session:
             result = getattr(service, fn)(session, campaign_id)
             data = service.counts(session, campaign_id) | (result if isinstance(result, dict) else {})
-        if name == "resume":
-            from crm.cli import sending
-
-            sending.dispatch(ctx, campaign_id, watch=lambda until: _watch(ctx, campaign_id, until))
-            with ctx.store.transaction() as session:
-                data = service.counts(session, campaign_id)
         _print_status(data, as_json)
 
 

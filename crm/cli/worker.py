@@ -19,15 +19,21 @@ from crm.settings import get_settings
               help="seconds between two looks for stalled or scheduled campaigns")
 @pass_ctx
 def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
-    """Send campaigns from the queue (needs CRM_BROKER_URL: redis:// or amqp://)."""
+    """Send campaigns and start scheduled ones. With CRM_BROKER_URL (redis:// or amqp://):
+    a dramatiq worker on the queue, as many processes as you like. Without: one process
+    that sends in-process (run only one)."""
+    from crm.delivery import runtime
+
+    settings = get_settings()
+    runtime.transport(settings)  # real mail needs a secret and a public base URL (ConfigError)
+    if not settings.broker_url:
+        _in_process(ctx, watch_interval)
+        return
     import dramatiq
 
     from crm.delivery import watch
     from workers import campaigns as actors
 
-    settings = get_settings()
-    if not settings.broker_url:
-        raise click.UsageError("set CRM_BROKER_URL (redis://… or amqp://…); without a broker `crm campaigns send` sends in-process")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     store = ctx.store
     stop = threading.Event()
@@ -53,6 +59,30 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
                 logging.getLogger("crm.worker").exception("watchdog pass failed; retrying")
     finally:
         runner.stop()
+
+
+def _in_process(ctx: Context, watch_interval: float) -> None:
+    """No broker: every `watch_interval`, start the due scheduled campaigns and send a slice
+    of each campaign with work and nobody on it, here."""
+    from crm.delivery import local, runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = runtime.engine(ctx.store, get_settings())
+    click.echo("crm worker: in-process (no CRM_BROKER_URL); run only one", err=True)
+    try:
+        while True:
+            try:
+                more = local.run_due(ctx.store.sessions, engine)
+            except Exception:  # noqa: BLE001 - the database may be restarting: look again later
+                logging.getLogger("crm.worker").exception("worker pass failed; retrying")
+                more = False
+            if stop.wait(0 if more else watch_interval):
+                return
+    finally:
+        engine.transport.close()
 
 
 def register(cli: click.Group) -> None:

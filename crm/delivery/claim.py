@@ -105,3 +105,13 @@ def release(session: Session, worker: str, ids: list[int]) -> int:
         .where(_T.c.id.in_(ids), _T.c.lease_owner == worker, _T.c.status == D.CLAIMED)
         .values(status=D.PENDING, lease_owner=None, lease_expires_at=None)
     ).rowcount
+
+
+def undelay(session: Session, campaign_id: int, last_error: str) -> int:
+    """Make the rows given back because the server could not be reached (``last_error``)
+    due again now: they were never attempted, and the campaign is resumed by hand."""
+    return session.execute(
+        update(_T)
+        .where(_T.c.campaign_id == campaign_id, _T.c.status == D.PENDING, _T.c.last_error == last_error)
+        .values(next_attempt_at=None)
+    ).rowcount

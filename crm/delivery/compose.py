@@ -8,7 +8,7 @@ message.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,15 +21,23 @@ from crm.rendering import Content
 
 
 class Composer:
-    def __init__(self, renderer: Any, *, base_url: str, secret_key: str, cluster_default_language: str,
-                 dkim: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, renderer: Any, *, base_url: str, secret_key: str | Callable[[], str],
+                 cluster_default_language: str, dkim: Mapping[str, Any] | None = None) -> None:
+        """``secret_key`` may be a function, called when the first link is signed: a composer
+        made only for its renderer (`campaigns create`) never needs the secret."""
         self.renderer = renderer
         self.base_url = base_url
-        self.secret_key = secret_key
+        self._secret = secret_key
         self.cluster_default_language = cluster_default_language
         self.dkim = dict(dkim) if dkim else None
         self._prepared: dict[tuple[int, str], Any] = {}
         self._frames: dict[tuple[int, str], Frame] = {}
+
+    @property
+    def secret_key(self) -> str:
+        if callable(self._secret):
+            self._secret = self._secret()
+        return self._secret
 
     def prepared(self, campaign: Campaign, language: str) -> Any:
         key = (campaign.id, language)

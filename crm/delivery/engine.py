@@ -51,6 +51,7 @@ class BatchReport:
     counts: dict[str, int] = field(default_factory=dict)
     stopped: str | None = None  # idle | paused | cancelled | finished | transport_down | waiting
     next_due: datetime | None = None
+    detail: str | None = None  # transport_down: why (the server that cannot be reached)
 
     def add(self, fate: str) -> None:
         self.counts[fate] = self.counts.get(fate, 0) + 1
@@ -152,7 +153,7 @@ class Engine:
             if outcome.fate is Fate.RELEASE:
                 ledger.finish(row, outcome)
                 self._release(ledger, batch[index + 1 :])
-                report.stopped = "transport_down"
+                report.stopped, report.detail = "transport_down", outcome.detail
                 report.add("released")
                 return report
             ledger.finish(row, outcome)
@@ -216,7 +217,7 @@ class Engine:
             for fate, n in report.counts.items():
                 total.counts[fate] = total.counts.get(fate, 0) + n
             if report.stopped or (max_seconds is not None and time.monotonic() - started > max_seconds):
-                total.stopped, total.next_due = report.stopped, report.next_due
+                total.stopped, total.next_due, total.detail = report.stopped, report.next_due, report.detail
                 return total
 
 

@@ -9,10 +9,33 @@ default, one process) a lock does the same in memory.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
 from typing import Protocol
+
+from crm.errors import ValidationError
+
+
+MIN_RATE = 0.001  # messages per second: one every 1,000 s
+MAX_RATE = 10_000.0
+
+
+def check_rate(value: float | None, where: str = "rate") -> float | None:
+    """A rate a person gave (``--rate``): finite, from MIN_RATE to MAX_RATE messages a second."""
+    if value is None:
+        return None
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and MIN_RATE <= value <= MAX_RATE):
+        raise ValidationError(f"the rate must be a number of messages per second from {MIN_RATE:g} to "
+                              f"{MAX_RATE:,.0f}, not {value!r}", where)
+    return float(value)
+
+
+def _active(limits: dict[str, float]) -> dict[str, float]:
+    """The limits in force, each held within MIN_RATE..MAX_RATE (a rate stored before it was
+    checked, 1e-300, would otherwise ask for a sleep longer than time itself)."""
+    return {k: min(max(r, MIN_RATE), MAX_RATE) for k, r in limits.items() if r and r > 0 and not math.isnan(r)}
 
 
 class RateLimiter(Protocol):
@@ -35,7 +58,7 @@ class LocalRateLimiter:
         self._sleep = sleep
 
     def acquire(self, limits: dict[str, float]) -> float:
-        active = {k: r for k, r in limits.items() if r and r > 0}
+        active = _active(limits)
         if not active:
             return 0.0
         with self._lock:
@@ -81,7 +104,7 @@ class RedisRateLimiter:
         self._fallback = LocalRateLimiter(sleep=sleep)
 
     def acquire(self, limits: dict[str, float]) -> float:
-        active = {k: r for k, r in limits.items() if r and r > 0}
+        active = _active(limits)
         if not active:
             return 0.0
         keys = [self._prefix + k for k in active]

@@ -7,12 +7,16 @@ the in-process send and the CLI's preview / test-send.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from crm import signing
 from crm.delivery.compose import Composer
 from crm.delivery.engine import Engine, EngineConfig
+from crm.errors import ServiceUnavailable
 from crm.delivery.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from crm.mail.outbox import OutboxTransport
 from crm.mail.smtp import SMTPTransport
@@ -29,9 +33,41 @@ def worker_id() -> str:
 
 
 def transport(settings: Settings) -> Transport:
+    """SMTP when CRM_SMTP_URL is set (and only with a secret and public base URL of one's
+    own: `crm.signing`), else the `.eml` outbox."""
     if settings.smtp_url:
-        return SMTPTransport(settings.smtp_url)
+        smtp = SMTPTransport(settings.smtp_url)
+        signing.for_real_mail(settings)
+        return smtp
     return OutboxTransport(settings.outbox_dir)
+
+
+_BROKER_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671}
+
+
+def check_broker(url: str, timeout: float = 3.0) -> None:
+    """Can the broker be reached at all? Asked before a campaign starts, within a few
+    seconds (the broker clients themselves may try to connect for minutes)."""
+    parts = urlsplit(url)
+    shown = re.sub(r"(//[^/:@]*:)[^@/]*@", r"\1***@", url)
+    fix = "check CRM_BROKER_URL or start the broker (or unset CRM_BROKER_URL to send in-process)"
+    family, address = (socket.AF_UNIX, parts.path) if parts.scheme == "unix" else (
+        socket.AF_INET, (parts.hostname or "localhost", parts.port or _BROKER_PORTS.get(parts.scheme, 6379)))
+    try:
+        if family == socket.AF_UNIX:
+            with socket.socket(socket.AF_UNIX) as sock:
+                sock.settimeout(timeout)
+                sock.connect(address)
+        else:
+            socket.create_connection(address, timeout=timeout).close()
+    except ConnectionRefusedError:
+        raise ServiceUnavailable(f"cannot reach the broker {shown} (connection refused): {fix}") from None
+    except socket.gaierror:
+        raise ServiceUnavailable(f"cannot reach the broker {shown} (unknown host): {fix}") from None
+    except TimeoutError:
+        raise ServiceUnavailable(f"cannot reach the broker {shown} (no answer in {timeout:g} s): {fix}") from None
+    except OSError as exc:
+        raise ServiceUnavailable(f"cannot reach the broker {shown} ({exc.strerror or exc}): {fix}") from None
 
 
 def limiter(settings: Settings) -> RateLimiter:
@@ -50,7 +86,7 @@ def composer(settings: Settings) -> Composer:
             "private_key": settings.dkim_key_file.read_bytes(),
         }
     renderer = Renderer(cluster_name=settings.cluster_name, base_url=settings.base_url)
-    return Composer(renderer, base_url=settings.base_url, secret_key=settings.secret_key,
+    return Composer(renderer, base_url=settings.base_url, secret_key=lambda: signing.resolve(settings).secret_key,
                     cluster_default_language=settings.default_language, dkim=dkim)
 
 

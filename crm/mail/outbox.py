@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 
+from crm.errors import ConfigError
 from crm.mail.transport import SendResult, SendStatus
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -14,7 +15,11 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 class OutboxTransport:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot use {self.directory} as the outbox ({exc.strerror or exc}): point it at a "
+                              "folder this user can write, or set CRM_SMTP_URL", "CRM_OUTBOX_DIR") from None
 
     def path_for(self, message: bytes, recipient: str) -> Path:
         head = message.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
@@ -31,6 +36,9 @@ class OutboxTransport:
             os.fsync(out.fileno())
         os.replace(tmp, path)
         return SendResult(SendStatus.SENT, 250, str(path))
+
+    def connect(self) -> None:
+        return None
 
     def close(self) -> None:
         return None

@@ -11,10 +11,20 @@ from __future__ import annotations
 
 import re
 import smtplib
+import socket
 import ssl
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from crm.errors import ConfigError
 from crm.mail.transport import SendResult, SendStatus, TransportUnavailable
+
+_SETTING = "CRM_SMTP_URL"
+_CREDENTIALS = re.compile(r"(//[^/:@]*:)[^@/]*@")
+
+
+def _shown(url: str) -> str:
+    """The URL without its password, to quote in a message."""
+    return _CREDENTIALS.sub(r"\1***@", url)[:200]
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -32,10 +42,22 @@ class SMTPTransport:
     def __init__(self, url: str, *, timeout: float = 30.0, local_hostname: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps"):
-            raise ValueError(f"CRM_SMTP_URL must start with smtp:// or smtps://, not {parts.scheme}://")
+            raise ConfigError(f"{_shown(url)!r} is not an SMTP URL: use smtp://user:pass@host:587 or "
+                              "smtps://user:pass@host:465 (or leave it unset for the .eml outbox)", _SETTING)
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+            bad_port = True
+        else:
+            bad_port = port == 0
+        if bad_port:
+            raise ConfigError(f"the port of {_shown(url)!r} must be a number from 1 to 65535", _SETTING)
+        if not parts.hostname:
+            raise ConfigError(f"{_shown(url)!r} names no host: smtp://host:587", _SETTING)
         self.implicit_tls = parts.scheme == "smtps"
-        self.host = parts.hostname or "localhost"
-        self.port = parts.port or (465 if self.implicit_tls else 25)
+        self.host = parts.hostname
+        self.port = port or (465 if self.implicit_tls else 25)
         self.username = unquote(parts.username) if parts.username else None
         self.password = unquote(parts.password) if parts.password else None
         options = parse_qs(parts.query)
@@ -44,14 +66,37 @@ class SMTPTransport:
         self.local_hostname = local_hostname
         self._conn: smtplib.SMTP | None = None
 
+    def connect(self) -> None:
+        self._connect()
+
+    def _unreachable(self, exc: BaseException) -> TransportUnavailable:
+        where = f"SMTP {self.host}:{self.port}"
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return TransportUnavailable(f"{where} refused the login ({exc.smtp_code}): check the user and password "
+                                        "in CRM_SMTP_URL")
+        if isinstance(exc, ssl.SSLError):
+            return TransportUnavailable(f"cannot reach {where} (TLS failed: {exc.reason or exc}): use smtps:// for "
+                                        "port 465, smtp:// for 587/25, in CRM_SMTP_URL")
+        if isinstance(exc, ConnectionRefusedError):
+            reason = "connection refused"
+        elif isinstance(exc, socket.gaierror):
+            reason = "unknown host"
+        elif isinstance(exc, TimeoutError):
+            reason = f"no answer in {self.timeout:g} s"
+        elif isinstance(exc, smtplib.SMTPResponseException):
+            reason = f"{exc.smtp_code} {exc.smtp_error.decode('utf-8', 'replace') if isinstance(exc.smtp_error, bytes) else exc.smtp_error}"
+        else:
+            reason = (getattr(exc, "strerror", None) or str(exc) or type(exc).__name__).strip()
+        return TransportUnavailable(f"cannot reach {where} ({reason}): check CRM_SMTP_URL or start the server")
+
     def _connect(self) -> smtplib.SMTP:
         if self._conn is not None:
             return self._conn
+        conn: smtplib.SMTP | None = None
         try:
             if self.implicit_tls:
-                conn: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                      local_hostname=self.local_hostname,
-                                                      context=ssl.create_default_context())
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
+                                        local_hostname=self.local_hostname, context=ssl.create_default_context())
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout, local_hostname=self.local_hostname)
             conn.ehlo()
@@ -60,8 +105,10 @@ class SMTPTransport:
                 conn.ehlo()
             if self.username:
                 conn.login(self.username, self.password or "")
-        except (OSError, smtplib.SMTPException) as exc:
-            raise TransportUnavailable(f"cannot reach {self.host}:{self.port}: {exc}") from exc
+        except (OSError, smtplib.SMTPException, UnicodeError) as exc:
+            if conn is not None:
+                conn.close()
+            raise self._unreachable(exc) from exc
         self._conn = conn
         return conn
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from crm.errors import ServiceUnavailable
+
 
 class SendStatus(enum.StrEnum):
     SENT = "sent"  # 250 after DATA
@@ -21,13 +23,19 @@ class SendResult:
     detail: str = ""
 
 
-class TransportUnavailable(Exception):
-    """The server cannot be reached at all: nothing was attempted, try the batch later."""
+class TransportUnavailable(ServiceUnavailable):
+    """The server cannot be reached at all: nothing was attempted, try the batch later.
+    The message names the server, why, and the fix (exit 69 from the CLI)."""
 
 
 class Transport(Protocol):
     def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
         """Send one message; must not raise for a per-recipient failure."""
+        ...
+
+    def connect(self) -> None:
+        """Open the way out now (raises `TransportUnavailable`): a send checks it before it
+        starts a campaign."""
         ...
 
     def close(self) -> None: ...
