@@ -14,19 +14,21 @@ from crm.errors import Conflict, NotFound, ValidationError
 from crm.models import Contact, Tag, TargetGroup, contact_tags
 
 # Column name -> parser of a person's text. The order is the export's column order.
+# Text goes through fields.text: NFC, stripped, one line without control characters (notes
+# may hold line breaks and tabs), NUL refused everywhere.
 PARSERS: dict[str, Callable[[str], Any]] = {
-    "first_name": lambda s: s.strip(),
-    "last_name": lambda s: s.strip(),
+    "first_name": lambda s: fields.text(s, "first_name"),
+    "last_name": lambda s: fields.text(s, "last_name"),
     "email": fields.email,
-    "phone": fields.phone,
-    "language": fields.language,
-    "position": lambda s: s.strip(),
-    "city": lambda s: s.strip(),
-    "target": fields.target,
-    "membership": fields.membership,
-    "member_since": lambda s: fields.day(s, "member_since"),
-    "member_until": lambda s: fields.day(s, "member_until"),
-    "notes": lambda s: s,
+    "phone": lambda s: fields.phone(fields.text(s, "phone")),
+    "language": lambda s: fields.language(fields.text(s, "language")),
+    "position": lambda s: fields.text(s, "position"),
+    "city": lambda s: fields.text(s, "city"),
+    "target": lambda s: fields.target(fields.text(s, "target")),
+    "membership": lambda s: fields.membership(fields.text(s, "membership")),
+    "member_since": lambda s: fields.day(fields.text(s, "member_since"), "member_since"),
+    "member_until": lambda s: fields.day(fields.text(s, "member_until"), "member_until"),
+    "notes": lambda s: fields.text(s, "notes", multiline=True),
 }
 MAX_LENGTH = {"first_name": 120, "last_name": 120, "position": 200, "city": 120, "email": 320}
 
@@ -51,6 +53,17 @@ def clean(values: Mapping[str, str | None]) -> dict[str, Any]:
     since, until = result.get("member_since"), result.get("member_until")
     if isinstance(since, date) and isinstance(until, date) and until < since:
         raise ValidationError("member_until is before member_since", "member_until")
+    return result
+
+
+def clean_tags(names: Iterable[str], field: str = "tags") -> list[str]:
+    """Tag names as stored: NFC, one line; ';', ',' and '|' separate tags, so none holds one."""
+    result = []
+    for name in names:
+        value = fields.text(name, field)
+        if any(sep in value for sep in ";,|"):
+            raise ValidationError(f"tag {value!r} holds a separator (; , |): give each tag on its own", field)
+        result.append(tags.clean(value))
     return result
 
 
@@ -84,9 +97,8 @@ def _apply_extras(
     custom: Mapping[str, str],
 ) -> None:
     if organisation:
-        org_ids = organisations.ids_by_name(session, [organisation], create=True)
-        contact.organisation_id = org_ids[organisations.key(organisation)]
-    tag_ids = tags.ids(session, add_tags)
+        contact.organisation_id = organisations.resolve(session, organisation)
+    tag_ids = tags.ids(session, clean_tags(add_tags))
     tags.link(session, [(contact.id, tag_id) for tag_id in tag_ids.values()])
     if custom:
         known = custom_fields.ensure(session, custom)
@@ -140,7 +152,7 @@ def edit(
     _apply_extras(session, contact, organisation, add_tags, custom or {})
     remove = list(remove_tags)
     if remove:
-        tags.unlink(session, contact.id, remove)
+        tags.unlink(session, contact.id, clean_tags(remove))
     session.flush()
     session.refresh(contact)
     return contact

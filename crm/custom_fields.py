@@ -24,6 +24,7 @@ _COLUMN = {
 
 
 def define(session: Session, label: str, kind: FieldType = FieldType.TEXT) -> CustomField:
+    label = fields.text(label, "field", limit=200)
     key = fields.slug(label)
     if headers.field_for(label) is not None:
         raise ValidationError(f"{label!r} is a contact field, not a custom one", "field")
@@ -32,7 +33,7 @@ def define(session: Session, label: str, kind: FieldType = FieldType.TEXT) -> Cu
         if existing.type is not kind:
             raise ValidationError(f"custom field {key!r} already exists as {existing.type.value}", label)
         return existing
-    field = CustomField(key=key, label=label.strip(), type=kind)
+    field = CustomField(key=key, label=label, type=kind)
     session.add(field)
     session.flush()
     return field
@@ -98,9 +99,13 @@ def values(session: Session, contact_id: int) -> dict[str, str | float | date | 
 
 
 def coerce(known: Mapping[str, CustomField], raw: Mapping[str, str]) -> dict[str, str | float | date | bool]:
-    """label/key -> text, checked against each field's type (keys must be defined)."""
+    """label/key -> text, checked against each field's type (keys must be defined).
+
+    A blank value gives no value (it is left out), as a blank cell does in an import."""
     result: dict[str, str | float | date | bool] = {}
     for label, text in raw.items():
+        if not text.strip():
+            continue
         key = fields.slug(label)
         field = known[key]
         result[key] = fields.custom_value(text, field.type, label)

@@ -1,4 +1,10 @@
-"""Contact export to CSV: safe to open in a spreadsheet, and read back by the import as is."""
+"""Contact export to CSV: safe to open in a spreadsheet, and read back by the import as is.
+
+Every field of a contact and of its organisation is written, custom fields with their type
+in the header ("Effectif [number]"), so that importing the file into an empty database and
+exporting again gives the same bytes. Every cell, headers included, goes through
+csv_safety.neutralise (the import undoes it).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm import contacts, custom_fields, fields
 from crm.csv_safety import neutralise
+from crm.imports.headers import ORGANISATION_FIELDS, typed_label
 from crm.models import Contact, CustomField
 
 _BATCH = 2000
 
 # Headers the import maps back to the same fields (crm.imports.headers).
-HEADERS = [name for name in contacts.PARSERS] + ["organisation", "tags"]
+HEADERS = (
+    [name for name in contacts.PARSERS] + ["organisation"] + [f"organisation_{n}" for n in ORGANISATION_FIELDS] + ["tags"]
+)
 
 
 def _cells(contact: Contact, custom: list[CustomField]) -> list[str]:
@@ -24,7 +33,11 @@ def _cells(contact: Contact, custom: list[CustomField]) -> list[str]:
     for name in contacts.PARSERS:
         value = getattr(contact, name)
         cells.append(fields.format_custom(value) if value is not None else "")
-    cells.append(contact.organisation.name if contact.organisation else "")
+    org = contact.organisation
+    cells.append(org.name if org else "")
+    for name in ORGANISATION_FIELDS:
+        value = getattr(org, name) if org else None
+        cells.append(str(value) if value is not None else "")
     cells.append("; ".join(t.name for t in contact.tags))
     by_field = {v.field_id: v for v in contact.field_values}
     for definition in custom:
@@ -36,7 +49,7 @@ def _cells(contact: Contact, custom: list[CustomField]) -> list[str]:
 def rows(session: Session) -> Iterator[list[str]]:
     """Header, then one row per contact, read in batches (constant memory)."""
     custom = list(session.scalars(select(CustomField).order_by(CustomField.id)))
-    yield HEADERS + [f.label for f in custom]
+    yield [neutralise(h) for h in HEADERS + [typed_label(f.label, f.type) for f in custom]]
     last_id = 0
     while True:
         batch = session.scalars(

@@ -7,7 +7,9 @@ these functions, so a value means the same wherever it came from. Each raises
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -28,12 +30,56 @@ _LANGUAGE_NAMES = {
 }
 
 
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: never part
+# of a one-line value (a name, a title, a city), and a header injection at send time.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # keeps tab, LF, CR
+
+
+def nfc(raw: str) -> str:
+    """Unicode NFC: 'Be\u0301ziers' (e + combining accent) -> 'Béziers', so equal text compares equal."""
+    return raw if unicodedata.is_normalized("NFC", raw) else unicodedata.normalize("NFC", raw)
+
+
+def text(raw: str, field: str, *, multiline: bool = False, limit: int | None = None) -> str:
+    """Free text as every way in stores it: NFC, stripped, no control characters.
+
+    One-line values (names, job title, city, organisation) refuse line breaks, tabs and other
+    control characters; ``multiline`` values (notes) accept tab, LF and CR. NUL is refused
+    everywhere (PostgreSQL cannot store it).
+    """
+    value = nfc(raw).strip()
+    bad = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    if bad:
+        char = bad.group()
+        what = {"\n": "a line break", "\r": "a line break (CR)", "\t": "a tab", "\x00": "a NUL character"}.get(
+            char, f"the control character U+{ord(char):04X}"
+        )
+        hint = "remove it" if multiline else "remove it (this value must fit on one line)"
+        raise ValidationError(f"contains {what} at character {bad.start() + 1}: {hint}", field)
+    if limit is not None and len(value) > limit:
+        raise ValidationError(f"longer than {limit} characters: shorten it", field)
+    return value
+
+
 def email(raw: str) -> str:
-    """Normalised address (domain lower-cased, IDNA); no DNS look-up."""
+    """Normalised address (domain lower-cased, IDNA); no DNS look-up.
+
+    The part before the @ must be ASCII: without the SMTPUTF8 extension (most servers, and
+    our sender) a Unicode local part cannot be sent, so it is refused here, not at send.
+    """
+    address = nfc(raw).strip()
     try:
-        return validate_email(raw.strip(), check_deliverability=False).normalized
+        valid = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValidationError(f"invalid email address {raw.strip()!r}: {exc}", "email") from None
+        raise ValidationError(f"invalid email address {address!r}: {exc}", "email") from None
+    if not valid.local_part.isascii():
+        raise ValidationError(
+            f"{address!r}: the part before the @ has non-ASCII letters, which mail servers without "
+            "SMTPUTF8 cannot deliver: ask the person for an ASCII address",
+            "email",
+        )
+    return valid.normalized
 
 
 # The plain form `email` produces for most addresses: an ASCII dot-atom local part (at most
@@ -150,22 +196,25 @@ _FALSE = {"0", "false", "no", "n", "non", "faux"}
 
 def custom_value(raw: str, kind: FieldType, field: str) -> str | float | date | bool:
     """Coerce a custom field's text to its declared type."""
-    text = raw.strip()
+    value = text(raw, field, multiline=kind is FieldType.TEXT)
     if kind is FieldType.TEXT:
-        return text
+        return value
     if kind is FieldType.NUMBER:
         try:
-            return float(text.replace("\u202f", "").replace(" ", "").replace(",", "."))
+            number = float(value.replace("\u202f", "").replace(" ", "").replace(",", "."))
         except ValueError:
-            raise ValidationError(f"{text!r} is not a number", field) from None
+            raise ValidationError(f"{value!r} is not a number", field) from None
+        if not math.isfinite(number):
+            raise ValidationError(f"{value!r} is not a finite number: give digits such as 12 or 3,5", field)
+        return number
     if kind is FieldType.DATE:
-        return day(text, field)
-    folded = fold(text)
+        return day(value, field)
+    folded = fold(value)
     if folded in _TRUE:
         return True
     if folded in _FALSE:
         return False
-    raise ValidationError(f"{text!r} is not yes/no", field)
+    raise ValidationError(f"{value!r} is not yes/no", field)
 
 
 def format_custom(value: str | float | date | bool | None) -> str:
@@ -183,7 +232,7 @@ def format_custom(value: str | float | date | bool | None) -> str:
 
 def slug(label: str) -> str:
     """A custom field's key from its column header: 'Secteur préféré' -> 'secteur_prefere'."""
-    key = fold(label).replace(" ", "_")
+    key = fold(nfc(label)).replace(" ", "_")
     if not key:
         raise ValidationError(f"column header {label!r} has no letters or digits", "header")
     return key[:80]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm import fields
@@ -13,11 +13,32 @@ from crm.errors import Conflict, NotFound, ValidationError
 from crm.models import Contact, Organisation, OrganisationKind
 
 _CHUNK = 500  # keeps IN (...) lists under every engine's bound-parameter limit
+NAME_LIMIT = 200
+REF_HELP = "'#ID' (e.g. '#5') for the organisation with that id; anything else is its name"
 
 
 def key(name: str) -> str:
     """What makes two names the same organisation (the unique index is on lower(name))."""
     return " ".join(name.split()).lower()
+
+
+def clean_name(raw: str, field: str = "organisation") -> str:
+    """A name as stored: NFC, one line without control characters, inner spaces collapsed."""
+    return " ".join(fields.text(raw, field, limit=NAME_LIMIT).split())
+
+
+def _id_ref(ref: str | int) -> int | None:
+    """The id a reference names ('#5' or the int 5), or None for a name."""
+    if isinstance(ref, int):
+        return ref
+    text = ref.strip()
+    if text.startswith("#") and text[1:].strip().isdigit():
+        return int(text[1:].strip())
+    return None
+
+
+def _digits_hint(text: str) -> str:
+    return f" (for the organisation with id {text.strip()}, write '#{text.strip()}')" if text.strip().isdigit() else ""
 
 
 def _same_name(names: list[str]) -> Any:
@@ -40,36 +61,85 @@ def add(
     website: str | None = None,
     size: str | None = None,
 ) -> Organisation:
-    clean = " ".join(name.split())
+    clean = clean_name(name, "name")
     if not clean:
         raise ValidationError("an organisation needs a name", "name")
+    if _id_ref(clean) is not None:
+        raise ValidationError(f"{clean!r} reads as an organisation id ('#' + digits): drop the '#'", "name")
     if find(session, clean) is not None:
         raise Conflict(f"organisation {clean!r} already exists")
     org = Organisation(
         name=clean,
         kind=kind if isinstance(kind, OrganisationKind) else fields.organisation_kind(kind) if kind else OrganisationKind.COMPANY,
-        sector=sector,
-        region=region,
-        country=fields.country(country) if country else None,
-        website=website,
-        size=fields.organisation_size(size) if size else None,
+        **attributes(sector=sector, region=region, country=country, website=website, size=size),
     )
     session.add(org)
     session.flush()
     return org
 
 
+ATTRIBUTE_LIMITS = {"sector": 120, "region": 120, "website": 300}
+
+
+def attributes(**raw: str | None) -> dict[str, Any]:
+    """An organisation's optional fields (sector, region, country, website, size) from a
+    person's text, validated; blank ones are left out."""
+    values: dict[str, Any] = {}
+    for name, text in raw.items():
+        if text is None or not str(text).strip():
+            continue
+        if name == "country":
+            values[name] = fields.country(fields.text(text, name))
+        elif name == "size":
+            values[name] = fields.organisation_size(fields.text(text, name))
+        elif name == "kind":
+            values[name] = fields.organisation_kind(fields.text(text, name))
+        else:
+            values[name] = fields.text(text, name, limit=ATTRIBUTE_LIMITS[name])
+    return values
+
+
 def find(session: Session, name: str) -> Organisation | None:
-    clean = " ".join(name.split())
+    clean = " ".join(fields.nfc(name).split())
     return session.scalar(select(Organisation).where(func.lower(Organisation.name) == func.lower(clean)))
 
 
 def get(session: Session, ref: str | int) -> Organisation:
-    """By id, or by name (case-insensitively)."""
-    org = session.get(Organisation, int(ref)) if str(ref).isdigit() else find(session, str(ref))
+    """By reference: '#5' (or the int 5) is the id, anything else the name (case-insensitively).
+
+    One rule for every `--org` option: a bare '5' is a name, never an id.
+    """
+    org_id = _id_ref(ref)
+    org = session.get(Organisation, org_id) if org_id is not None else find(session, str(ref))
     if org is None:
-        raise NotFound(f"no organisation {ref!r}")
+        raise NotFound(
+            f"no organisation #{org_id}: see `crm orgs list` for the ids" if org_id is not None
+            else f"no organisation named {str(ref).strip()!r}{_digits_hint(str(ref))}: see `crm orgs list`"
+        )
     return org
+
+
+def resolve(session: Session, ref: str, *, option: str = "--org") -> int:
+    """The id of the organisation a contact's ``--org`` names, creating it when it is a new
+    name. '#5' must exist; a new name made of digits only is refused (the '#' was forgotten)."""
+    org_id = _id_ref(ref)
+    if org_id is not None:
+        if session.get(Organisation, org_id) is None:
+            raise NotFound(f"{option} {ref.strip()}: no organisation #{org_id}: see `crm orgs list` for the ids")
+        return org_id
+    name = clean_name(ref, option)
+    if not name:
+        raise ValidationError("an organisation needs a name", option)
+    existing = find(session, name)
+    if existing is not None:
+        return existing.id
+    if name.isdigit():
+        raise ValidationError(
+            f"no organisation named {name!r}; write '#{name}' for the organisation with id {name}, "
+            f"or create one with that name first: crm orgs add {name}",
+            option,
+        )
+    return ids_by_name(session, [name], create=True)[key(name)]
 
 
 def list_all(session: Session, *, search: str | None = None, kind: OrganisationKind | None = None) -> list[Organisation]:
@@ -95,7 +165,7 @@ def ids_by_name(session: Session, names: Iterable[str], *, create: bool) -> dict
     """
     wanted: dict[str, str] = {}
     for name in names:
-        clean = " ".join(name.split())
+        clean = " ".join(fields.nfc(name).split())
         if clean:
             wanted.setdefault(key(clean), clean)
     found: dict[str, int] = {}
@@ -114,6 +184,41 @@ def ids_by_name(session: Session, names: Iterable[str], *, create: bool) -> dict
         for start in range(0, len(missing), _CHUNK):
             lookup(missing[start : start + _CHUNK])
     return found
+
+
+def _changes(org: Organisation, values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if getattr(org, name) != value}
+
+
+def count_changes(session: Session, wanted: dict[str, tuple[str, dict[str, Any]]]) -> int:
+    """How many existing organisations the fields in ``wanted`` (key(name) -> (name, fields))
+    would change (an import's summary; a dry run computes it too)."""
+    names = [name for name, values in wanted.values() if values]
+    ids = ids_by_name(session, names, create=False) if names else {}
+    if not ids:
+        return 0
+    orgs = {org.id: org for org in _by_ids(session, list(ids.values()))}
+    return sum(1 for k, org_id in ids.items() if _changes(orgs[org_id], wanted[k][1]))
+
+
+def _by_ids(session: Session, ids: list[int]) -> list[Organisation]:
+    found: list[Organisation] = []
+    for start in range(0, len(ids), _CHUNK):
+        found.extend(session.scalars(select(Organisation).where(Organisation.id.in_(ids[start : start + _CHUNK]))))
+    return found
+
+
+def set_attributes(session: Session, values_by_id: dict[int, dict[str, Any]]) -> None:
+    """Give organisations the (validated) kind, country … in ``values_by_id``: one
+    executemany for those that change."""
+    if not values_by_id:
+        return
+    orgs = _by_ids(session, list(values_by_id))
+    changes = [{"id": org.id, **_changes(org, values_by_id[org.id])} for org in orgs]
+    changes = [c for c in changes if len(c) > 1]
+    for group in {tuple(sorted(c)) for c in changes}:  # executemany wants the same columns
+        session.execute(update(Organisation), [c for c in changes if tuple(sorted(c)) == group])
+    session.expire_all()
 
 
 def members(session: Session, org_id: int) -> list[Contact]:

@@ -30,7 +30,7 @@ def test_orgs_add_list_show(crm_cli: Any) -> None:
     assert [(o["id"], o["contact_count"]) for o in listed] == [(made["id"], 1)]
     shown = crm_cli("orgs", "show", "acme ROBOTICS", "--json").json()
     assert shown["id"] == made["id"] and [c["email"] for c in shown["contacts"]] == ["ann@acme.example"]
-    assert "ann@acme.example" in crm_cli("orgs", "show", str(made["id"])).out
+    assert "ann@acme.example" in crm_cli("orgs", "show", f"#{made['id']}").out
 
 
 def test_orgs_errors_change_nothing(crm_cli: Any) -> None:
@@ -183,13 +183,13 @@ def test_consent_errors_change_nothing(crm_cli: Any) -> None:
 @pytest.mark.slow
 def test_record_keeping_on_each_backend(crm_cli_db: Any) -> None:
     crm_cli_db("orgs", "add", "École Centrale", "--kind", "université")
-    crm_cli_db("contacts", "add", "--email", "Émile@exemple.fr", "--org", "École Centrale")
+    crm_cli_db("contacts", "add", "--email", "Emile@exemple.fr", "--org", "École Centrale")
     event = crm_cli_db("events", "add", "--kind", "company_visit", "--title", "Visite", "--start", "2026-10-25 10:00",
                        "--end", "2026-10-25 12:00", "--json").json()
     assert event["starts_at"] == "2026-10-25T09:00:00+00:00"  # CET again after the night of 24-25 October
     logged = crm_cli_db("interactions", "log", "--kind", "visit", "--when", "2026-10-25 10:00", "--contact", "1",
-                        "--contact", "Émile@exemple.fr", "--event", str(event["id"]), "--json").json()
-    assert logged["contacts"] == ["Émile@exemple.fr"] and logged["organisation"] == "École Centrale"
+                        "--contact", "Emile@exemple.fr", "--event", str(event["id"]), "--json").json()
+    assert logged["contacts"] == ["Emile@exemple.fr"] and logged["organisation"] == "École Centrale"
     crm_cli_db("perception", "set", "1", "--credibility", "high", "--interest", "low")
     crm_cli_db("consent", "give", "1", "--topic", "newsletter")
     shown = crm_cli_db("orgs", "show", "École Centrale", "--json").json()

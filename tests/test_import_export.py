@@ -60,16 +60,17 @@ def test_bom_quoted_newlines_blank_lines_bad_address_and_duplicates(session: Ses
         "JEAN,DUPONT,jean.dupont@example.ORG,ACME,member company,\"again\n\nwith a blank line inside\"\n"  # 6-8
         "Ali,Haddad,ali.haddad@example.org,,investisseur,\n"  # line 9
         ",,,,,\n"  # line 10 (empty cells)
-        "Eve,Noaddress,,ACME,partner,\n"  # line 11: no address
+        "Eve,Noaddress,,ACME,partner,\n"  # line 11: no address, a name: a contact known by name
+        ",,,ACME,partner,\n"  # line 12: neither address nor name
     )
     path = write(tmp_path, "contacts.csv", text)
     result = import_contacts(session, path)
     assert result.encoding == "utf-8-sig"
-    assert [r["line"] for r in result.rejected] == [5, 11]
+    assert [r["line"] for r in result.rejected] == [5, 12]
     assert result.rejected[0]["reason"].startswith("E-mail: invalid email address 'anne@@example.org'")
-    assert result.rejected[1]["reason"] == "E-mail: no email address"
-    assert (result.created, result.updated, result.skipped) == (2, 1, 0)
-    assert count_contacts(session) == 2
+    assert result.rejected[1]["reason"] == "E-mail: no email address and no name: give at least one of them"
+    assert (result.created, result.updated, result.skipped) == (3, 1, 0)
+    assert count_contacts(session) == 3
     jean = contacts.get(session, "JEAN.DUPONT@example.org")
     assert jean.email == "Jean.Dupont@example.org"  # first spelling kept
     assert jean.first_name == "JEAN" and jean.notes == "again\n\nwith a blank line inside"

@@ -211,7 +211,7 @@ def test_add_organisation_and_unique_names(session: Session) -> None:
     with pytest.raises(Conflict):  # not an IntegrityError: SQLite's lower() folds ASCII only
         organisations.add(session, "ÉCOLE CENTRALE")
     assert organisations.get(session, "ÉCOLE  centrale").id == school.id
-    assert organisations.get(session, str(acme.id)) is acme
+    assert organisations.get(session, f"#{acme.id}") is acme
     with pytest.raises(NotFound):
         organisations.get(session, "Nowhere Inc")
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from crm.csv_safety import restore
 from crm.errors import ImportFileError
+from crm.models import FieldType
 from crm.vocabulary import fold
 
 # Field -> what people write in the header (folded: lower case, no accents, no punctuation).
@@ -26,7 +29,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                      "etablissement", "organisme", "institution", "raison sociale", "employer", "employeur"),
     "tags": ("tags", "tag", "etiquettes", "etiquette", "mots cles", "keywords", "labels"),
     "notes": ("notes", "note", "commentaire", "commentaires", "comments", "comment", "remarques", "observations"),
+    # The contact's organisation's own fields (the export writes them; blank keeps what is known).
+    "organisation_kind": ("organization kind", "type d organisation", "type de structure", "type de l organisation"),
+    "organisation_sector": ("organization sector", "secteur de l organisation", "secteur de la structure"),
+    "organisation_region": ("organization region", "region de l organisation", "region de la structure"),
+    "organisation_country": ("organization country", "pays de l organisation", "pays de la structure"),
+    "organisation_website": ("organization website", "site web de l organisation", "site de la structure"),
+    "organisation_size": ("organization size", "taille de l organisation", "taille de la structure"),
 }
+ORGANISATION_FIELDS = ("kind", "sector", "region", "country", "website", "size")
 
 _INDEX: dict[str, str] = {}
 for _field, _words in SYNONYMS.items():
@@ -45,14 +56,31 @@ class ColumnMap:
 
     fields: dict[str, int] = field(default_factory=dict)
     extra: dict[int, str] = field(default_factory=dict)  # index -> header as written
+    unnamed: list[int] = field(default_factory=list)  # indexes of columns with a blank header
+
+
+# A custom field's type, as the export writes it after the label: "Effectif [number]".
+_TYPED = re.compile(r"^(.*\S)\s+\[(text|number|date|boolean)\]$")
+
+
+def custom_label(header: str) -> tuple[str, FieldType | None]:
+    """'Effectif [number]' -> ('Effectif', NUMBER); a header without a type -> (header, None)."""
+    found = _TYPED.match(header)
+    return (found.group(1), FieldType(found.group(2))) if found else (header, None)
+
+
+def typed_label(label: str, kind: FieldType) -> str:
+    """The export's header for a custom field (read back by `custom_label`)."""
+    return f"{label} [{kind.value}]"
 
 
 def map_header(header: list[str], name: str, header_line: int) -> ColumnMap:
     result = ColumnMap()
     seen: dict[str, str] = {}
     for index, raw in enumerate(header):
-        label = raw.strip().lstrip("\ufeff").strip()
+        label = restore(raw.strip().lstrip("\ufeff").strip())
         if not label:
+            result.unnamed.append(index)
             continue
         target = field_for(label)
         if target is None:

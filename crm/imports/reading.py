@@ -1,47 +1,118 @@
-"""Reading a CSV file as people make them: encoding, delimiter, physical line numbers."""
+"""Reading a CSV file as people make them: encoding, delimiter, physical line numbers.
+
+Encoding, decided per file from evidence (`decode`):
+- a UTF-8 mark (BOM) or UTF-16 mark: that encoding;
+- the whole file is valid UTF-8: UTF-8;
+- otherwise every line holding non-ASCII bytes is a witness, for UTF-8 (it decodes as
+  UTF-8) or against it (it does not). If at least as many lines are UTF-8 as not, the file
+  is UTF-8 and each line that is not is *rejected* by number ("not UTF-8"), never repaired
+  by guessing; otherwise the file is Windows-1252 (Latin-1 when it has bytes 1252 leaves
+  undefined), as French Excel writes, and each line that is valid UTF-8 is rejected the
+  same way ("UTF-8 in a Windows-1252 file"). A file with one encoding throughout loses
+  nothing; a mixed one never turns "Hélène" into "HÃ©lÃ¨ne" silently.
+- the decoded text is normalised to Unicode NFC ("e" + U+0301 becomes "é").
+
+Records (`records`): a quoted value may hold line breaks (an address, notes). A record that
+spans several physical lines is accepted only when it looks like one: its quotes are
+closed properly (no end of file inside quotes, nothing but a delimiter after a closing
+quote), it has the header's number of cells (blank cells past the end are tolerated), none
+of its lines but the first and the last reads on its own as a full row (as many cells as
+the header), and it spans at most MAX_RECORD_LINES lines. Otherwise the quote is taken
+for a stray one: the record's first line is rejected, naming the column where the quote
+opened, and reading goes on with the next physical line, so the rows the quote would have
+swallowed are read as rows. A value longer than csv's field limit (131,072 characters)
+rejects its record the same way, not the file.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from crm.errors import ImportFileError
 
 _DELIMITERS = (";", ",", "\t", "|")
 _EXCEL_SEP = re.compile(r"^\ufeff?sep=(.)\s*$")
+MAX_RECORD_LINES = 200
 
 
 @dataclass(frozen=True)
 class Decoded:
     text: str
     encoding: str
+    bad_lines: dict[int, str] = field(default_factory=dict)  # physical line -> why it is rejected
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return len(data[:offset].splitlines()) + (1 if data[:offset].endswith((b"\n", b"\r")) or offset == 0 else 0)
+
+
+def _nfc(text: str) -> str:
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def decode(data: bytes, name: str, encoding: str | None = None) -> Decoded:
-    """UTF-8 (with or without BOM) first; otherwise Windows-1252, as French Excel writes."""
+    """The file's text and encoding (see the module's docstring for the rule)."""
     if encoding:
         try:
-            return Decoded(data.decode(encoding), encoding)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise ImportFileError(f"{name}: cannot read as {encoding}: {exc}") from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return Decoded(data[3:].decode("utf-8"), "utf-8-sig")
+            return Decoded(_nfc(data.decode(encoding)), encoding)
+        except LookupError:
+            raise ImportFileError(f"--encoding {encoding!r}: unknown encoding; try utf-8 or cp1252") from None
         except UnicodeDecodeError as exc:
-            raise ImportFileError(f"{name}: starts with a UTF-8 mark but is not UTF-8 ({exc})") from None
+            line = _line_of(data, exc.start)
+            raise ImportFileError(
+                f"{name}:{line}: not {encoding} (byte 0x{data[exc.start]:02X}): give the file's real "
+                "encoding with --encoding, or leave it out to let the import decide"
+            ) from None
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return Decoded(data.decode("utf-16"), "utf-16")
+        try:
+            return Decoded(_nfc(data.decode("utf-16")), "utf-16")
+        except UnicodeDecodeError:
+            raise ImportFileError(f"{name}: starts with a UTF-16 mark but is not UTF-16: save it again as UTF-8") from None
+    bom = data.startswith(b"\xef\xbb\xbf")
+    body = data[3:] if bom else data
     try:
-        return Decoded(data.decode("utf-8"), "utf-8")
+        return Decoded(_nfc(body.decode("utf-8")), "utf-8-sig" if bom else "utf-8")
     except UnicodeDecodeError:
         pass
+    lines = body.splitlines(keepends=True)
+    utf8: list[int] = []
+    other: list[int] = []
+    for number, raw in enumerate(lines, 1):
+        if raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8")
+            utf8.append(number)
+        except UnicodeDecodeError:
+            other.append(number)
+    if bom or len(utf8) >= len(other):
+        parts = []
+        for raw in lines:
+            try:
+                parts.append(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                parts.append(raw.decode("cp1252", errors="replace"))
+        bad = {
+            n: "not UTF-8 while the rest of the file is (a line saved from another program?): "
+            "retype its accented letters, or save the whole file as UTF-8"
+            for n in other
+        }
+        return Decoded(_nfc("".join(parts)), "utf-8-sig" if bom else "utf-8", bad)
     try:
-        return Decoded(data.decode("cp1252"), "cp1252")
+        text, used = body.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
-        return Decoded(data.decode("latin-1"), "latin-1")
+        text, used = body.decode("latin-1"), "latin-1"
+    bad = {
+        n: f"UTF-8 while the rest of the file is {used}: retype its accented letters, "
+        "or save the whole file in one encoding (UTF-8)"
+        for n in utf8
+    }
+    return Decoded(_nfc(text), used, bad)
 
 
 def _count_outside_quotes(line: str, char: str) -> int:
@@ -56,18 +127,45 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 @dataclass
 class Records:
-    """The header and an iterator of (first physical line, cells) for every non-blank record."""
+    """The header and an iterator of (first physical line, cells) for every non-blank record.
+
+    A record that cannot be read yields (line, RowError) instead of its cells.
+    """
 
     header: list[str]
     header_line: int
     delimiter: str
-    rows: Iterator[tuple[int, list[str]]]
+    rows: Iterator[tuple[int, list[str] | RowError]]
 
 
-def records(text: str, name: str, delimiter: str | None = None) -> Records:
-    lines = text.splitlines()
+@dataclass(frozen=True)
+class RowError:
+    """Why the record starting at a line cannot be read; ``column`` is a cell index or None."""
+
+    message: str
+    column: int | None = None
+
+
+class _Lines:
+    """Feeds physical lines to csv.reader and tells how many it took."""
+
+    def __init__(self, lines: list[str], pos: int, stop: int) -> None:
+        self.lines, self.pos, self.stop = lines, pos, stop
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.pos >= self.stop:
+            raise StopIteration
+        self.pos += 1
+        return self.lines[self.pos - 1]
+
+
+def records(text: str, name: str, delimiter: str | None = None, bad_lines: dict[int, str] | None = None) -> Records:
+    lines = io.StringIO(text, newline="").readlines()
     skip = 0
-    forced = _EXCEL_SEP.match(lines[0]) if lines else None
+    forced = _EXCEL_SEP.match(lines[0].rstrip("\r\n")) if lines else None
     if forced:  # Excel's "sep=;" first line
         delimiter, skip = forced.group(1), 1
     # The header is the first non-blank line.
@@ -75,33 +173,89 @@ def records(text: str, name: str, delimiter: str | None = None) -> Records:
         skip += 1
     if skip >= len(lines):
         raise ImportFileError(f"{name}: the file is empty")
+    bad = bad_lines or {}
+    if skip + 1 in bad:
+        raise ImportFileError(f"{name}:{skip + 1}: the header is {bad[skip + 1]}")
     if delimiter is None:
         counts = {d: _count_outside_quotes(lines[skip], d) for d in _DELIMITERS}
         delimiter = max(counts, key=lambda d: counts[d])
         if counts[delimiter] == 0:
             delimiter = ","
-    stream = io.StringIO(text, newline="")
-    for _ in range(skip):
-        stream.readline()
-    reader = csv.reader(stream, delimiter=delimiter, strict=False)
+    source = _Lines(lines, skip, len(lines))
     try:
-        header = next(reader)
-    except csv.Error as exc:
+        header = next(csv.reader(source, delimiter=delimiter, strict=False))
+    except (csv.Error, StopIteration) as exc:
         raise ImportFileError(f"{name}:{skip + 1}: cannot read the header: {exc}") from None
     header_line = skip + 1
+    return Records(header, header_line, delimiter, _rows(lines, source.pos, delimiter, len(header), bad))
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        previous_end = header_line
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                raise ImportFileError(f"{name}:{previous_end + 1}: {exc}") from None
-            start = previous_end + 1
-            previous_end = skip + reader.line_num
-            if any(cell.strip() for cell in cells):
-                yield start, cells
 
-    return Records(header, header_line, delimiter, rows())
+def _cells_alone(line: str, delimiter: str) -> int:
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, strict=False), []))
+    except csv.Error:
+        return 0
+
+
+def _well_formed(lines: list[str], delimiter: str) -> bool:
+    try:
+        return len(list(csv.reader(lines, delimiter=delimiter, strict=True))) == 1
+    except csv.Error:
+        return False
+
+
+def _stray_quote(lines: list[str], start: int, end: int, cells: list[str], delimiter: str, width: int) -> bool:
+    """True when a record over lines[start:end] (several) is a quote that runs away."""
+    if end - start > MAX_RECORD_LINES:
+        return True
+    count = len(cells)
+    while count > width and not cells[count - 1].strip():
+        count -= 1
+    if count != width:
+        return True
+    if width >= 2 and any(_cells_alone(lines[i], delimiter) >= width for i in range(start + 1, end - 1)):
+        return True
+    return not _well_formed(lines[start:end], delimiter)
+
+
+def _opening_column(cells: list[str]) -> int | None:
+    for index, cell in enumerate(cells):
+        if "\n" in cell or "\r" in cell:
+            return index
+    return None
+
+
+def _rows(lines: list[str], pos: int, delimiter: str, width: int, bad: dict[int, str]) -> Iterator[tuple[int, list[str] | RowError]]:
+    total = len(lines)
+    source = _Lines(lines, pos, total)
+    reader = csv.reader(source, delimiter=delimiter, strict=False)
+    while source.pos < total:
+        start = source.pos
+        # At most MAX_RECORD_LINES + 1 lines per record: a runaway quote stops there.
+        source.stop = min(total, start + MAX_RECORD_LINES + 1)
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            source.pos = start + 1
+            reader = csv.reader(source, delimiter=delimiter, strict=False)
+            yield start + 1, RowError(f"cannot read this line ({exc}): shorten or fix the value")
+            continue
+        end = source.pos
+        if end - start > 1 and _stray_quote(lines, start, end, cells, delimiter, width):
+            source.pos = start + 1
+            reader = csv.reader(source, delimiter=delimiter, strict=False)
+            yield start + 1, RowError(
+                "a quote (\") opens a value that is not closed on this line, so the lines after it "
+                "would be read into it: close the quote or remove it",
+                _opening_column(cells),
+            )
+            continue
+        if bad:
+            wrong = next((n for n in range(start + 1, end + 1) if n in bad), None)
+            if wrong is not None:
+                yield start + 1, RowError(f"line {wrong} is {bad[wrong]}")
+                continue
+        if any(cell.strip() for cell in cells):
+            yield start + 1, cells

@@ -4,6 +4,17 @@ Every row is parsed and validated first; rejected rows are never written, accept
 are written with a handful of executemany statements (no query per row), and any
 database error rolls the whole file back. A dry run computes the same summary and
 writes nothing.
+
+Which contact a row is: the one with its email address (case-insensitively). A row without
+an address is a contact known by its first name, last name and organisation: the n-th such
+row of a file is the n-th such contact (by id) with that name and organisation, or a new
+one. So re-importing an export changes nothing and two namesakes at one organisation stay
+two contacts; and a file that lists an address-less person twice makes two contacts
+(nothing says they are one: give them an address to merge them).
+
+Organisation fields (kind, sector, region, country, website, size) in a row set those of
+its organisation; a blank cell keeps what is known; two rows giving different values for
+one organisation: the later row is rejected.
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ class ImportResult:
     rejected: list[dict[str, Any]] = field(default_factory=list)
     new_custom_fields: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    organisations_updated: int = 0  # existing organisations whose kind, country … the file changes
     consent_recorded: int = 0
     consent_kept_out: int = 0  # opted out earlier: an import never re-subscribes anybody
 
@@ -50,27 +62,42 @@ class _Pending:
     lines: list[int] = field(default_factory=list)
 
 
-def _custom_columns(session: Session, extra: dict[int, str], keep: bool, name: str, result: ImportResult) -> dict[int, CustomField] | None:
+def _custom_columns(
+    session: Session, columns_: headers.ColumnMap, keep: bool, name: str, line: int, result: ImportResult
+) -> dict[int, CustomField] | None:
+    """Extra column index -> its custom field; a header 'Label [number]' gives the type of a
+    new field (the export writes it) and must match an existing one's."""
+    unnamed = {index: f"column {index + 1} (no header)" for index in columns_.unnamed}
+    extra = columns_.extra
     if not keep:
-        result.ignored_columns = list(extra.values())
+        result.ignored_columns = [label for _, label in sorted({**extra, **unnamed}.items())]
         return None
     known = custom_fields.by_key(session)
     columns: dict[int, CustomField] = {}
     seen: dict[str, str] = {}
-    for index, label in extra.items():
+    ignored = dict(unnamed)
+    for index, header in extra.items():
+        label, kind = headers.custom_label(header)
         try:
+            label = fields.text(label, "header", limit=200)
             key = fields.slug(label)
         except ValidationError:
-            result.ignored_columns.append(label)
+            ignored[index] = header
             continue
         if key in seen:
-            raise ImportFileError(f"{name}: columns {seen[key]!r} and {label!r} would be the same custom field {key!r}")
-        seen[key] = label
+            raise ImportFileError(f"{name}:{line}: columns {seen[key]!r} and {header!r} would be the same custom field {key!r}: rename one")
+        seen[key] = header
         definition = known.get(key)
         if definition is None:
-            definition = CustomField(key=key, label=label, type=FieldType.TEXT)  # added only when writing
+            definition = CustomField(key=key, label=label, type=kind or FieldType.TEXT)  # added only when writing
             result.new_custom_fields.append(label)
+        elif kind is not None and definition.type is not kind:
+            raise ImportFileError(
+                f"{name}:{line}: column {header!r}: the custom field {definition.label!r} exists as "
+                f"{definition.type.value}: write [{definition.type.value}] or rename the column"
+            )
         columns[index] = definition
+    result.ignored_columns = [label for _, label in sorted(ignored.items())]
     return columns
 
 
@@ -115,19 +142,25 @@ def import_contacts(
     path = Path(path)
     name = path.name
     decoded = reading.decode(path.read_bytes(), name, encoding)
-    records = reading.records(decoded.text, name, delimiter)
+    records = reading.records(decoded.text, name, delimiter, decoded.bad_lines)
     columns = headers.map_header(records.header, name, records.header_line)
     result = ImportResult(name, decoded.encoding, records.delimiter, dry_run)
-    custom = _custom_columns(session, columns.extra, keep_extra_columns, name, result)
+    custom = _custom_columns(session, columns, keep_extra_columns, name, records.header_line, result)
 
     parsed: list[rows.ParsedRow] = []
     for count, (line, cells) in enumerate(records.rows, 1):
+        if isinstance(cells, reading.RowError):
+            where = f"{rows.column_name(cells.column, records.header)}: " if cells.column is not None else ""
+            result.rejected.append({"line": line, "reason": f"{where}{cells.message}"})
+            continue
         try:
             parsed.append(rows.parse(line, cells, columns, len(records.header), custom))
         except ValidationError as exc:
             result.rejected.append({"line": line, "reason": rows.reason(exc, columns, records.header)})
         if on_progress and count % 1000 == 0:
             on_progress(count)
+    parsed = _organisation_conflicts(parsed, columns, records.header, result)
+    result.rejected.sort(key=lambda r: r["line"])
     if strict and result.rejected:
         first = result.rejected[0]
         raise ValidationError(
@@ -135,6 +168,7 @@ def import_contacts(
             f"{name}:{first['line']}",
         )
 
+    _number_namesakes(parsed)
     fields_by_id = {f.id: f for f in (custom or {}).values() if f.id is not None}
     existing = state.load(session, (r.key for r in parsed), fields_by_id)
     pending: dict[str, _Pending] = {}
@@ -154,6 +188,9 @@ def import_contacts(
         item.dirty = item.dirty or (changed and not item.new)
         item.lines.append(row.line)
 
+    org_values = _organisation_values(parsed)
+    result.organisations_updated = organisations.count_changes(session, org_values)
+
     topics = list(consent_topics)
     ids = [p.known.id for p in pending.values() if p.known.id is not None]
     latest = state.latest_consent(session, ids, topics)
@@ -168,8 +205,54 @@ def import_contacts(
     result.consent_recorded = len(opt_ins)
 
     if not dry_run:
-        _write(session, pending, custom, opt_ins, name, recorded_by)
+        _write(session, pending, custom, opt_ins, name, recorded_by, org_values)
     return result
+
+
+def _number_namesakes(parsed: list[rows.ParsedRow]) -> None:
+    """Rows without an address: the n-th row of a name and organisation gets occurrence n."""
+    seen: dict[str, int] = {}
+    for row in parsed:
+        if row.key.startswith("\0"):
+            seen[row.key] = seen.get(row.key, 0) + 1
+            row.key = state.occurrence(row.key, seen[row.key])
+
+
+def _organisation_values(parsed: list[rows.ParsedRow]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """organisations.key(name) -> (name as first written, the fields the file gives it)."""
+    wanted: dict[str, tuple[str, dict[str, Any]]] = {}
+    for row in parsed:
+        if row.organisation:
+            _, values = wanted.setdefault(organisations.key(row.organisation), (row.organisation, {}))
+            values.update(row.organisation_values)
+    return wanted
+
+
+def _organisation_conflicts(
+    parsed: list[rows.ParsedRow], columns: headers.ColumnMap, header: list[str], result: ImportResult
+) -> list[rows.ParsedRow]:
+    """Reject the rows that give one organisation another kind, country … than an earlier row."""
+    given: dict[tuple[str, str], tuple[Any, int]] = {}
+    kept = []
+    for row in parsed:
+        if row.organisation_values:
+            org = organisations.key(row.organisation or "")
+            clash = next(
+                ((name, value, given[(org, name)]) for name, value in row.organisation_values.items()
+                 if (org, name) in given and given[(org, name)][0] != value),
+                None,
+            )
+            if clash is not None:
+                name, value, (before, line) = clash
+                where = rows.column_name(columns.fields[f"organisation_{name}"], header)
+                result.rejected.append({"line": row.line, "reason": (
+                    f"{where}: {value!s} here but {before!s} on line {line} for the organisation "
+                    f"{row.organisation!r}: make the rows agree")})
+                continue
+            for name, value in row.organisation_values.items():
+                given.setdefault((org, name), (value, row.line))
+        kept.append(row)
+    return kept
 
 
 def _write(
@@ -179,6 +262,7 @@ def _write(
     opt_ins: list[dict[str, Any]],
     name: str,
     recorded_by: str | None,
+    org_values: dict[str, tuple[str, dict[str, Any]]],
 ) -> None:
     now = utcnow()
     for definition in (custom or {}).values():
@@ -188,7 +272,9 @@ def _write(
     definitions = {d.key: d for d in (custom or {}).values()}
 
     org_names = {p.known.organisation_name for p in pending.values() if p.known.organisation_name}
+    org_names |= {name for name, values in org_values.values() if values}
     org_ids = organisations.ids_by_name(session, org_names, create=True) if org_names else {}
+    organisations.set_attributes(session, {org_ids[k]: v for k, (_, v) in org_values.items() if v})
 
     def row_values(item: _Pending) -> dict[str, Any]:
         values = {c: item.known.values.get(c) for c in state.COLUMNS}
@@ -201,10 +287,15 @@ def _write(
         # Plain executemany, then the new ids in one primary-key range scan: INSERT …
         # RETURNING over many batches costs quadratic time in SQLAlchemy's result splicing.
         before = state.max_contact_id(session)
-        insert_rows(session, Contact, [{**row_values(p), "created_at": now, "updated_at": now} for p in new_items])
-        ids = state.ids_after(session, before)
-        for item in new_items:
-            item.known.id = ids[item.known.values["email"].lower()]
+        new_rows = [{**row_values(p), "created_at": now, "updated_at": now} for p in new_items]
+        insert_rows(session, Contact, new_rows)
+        by_email, by_name = state.ids_after(session, before)
+        for item, values in zip(new_items, new_rows):
+            email = item.known.values.get("email")
+            if email:
+                item.known.id = by_email[email.lower()]
+            else:  # namesakes: in insertion order, which is id order
+                item.known.id = by_name[(values["first_name"], values["last_name"], values["organisation_id"])].pop(0)
     dirty = [p for p in pending.values() if not p.new and p.dirty]
     if dirty:
         session.execute(update(Contact), [{"id": p.known.id, **row_values(p), "updated_at": now} for p in dirty])

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm import contacts, custom_fields
+from crm import contacts, custom_fields, organisations
 from crm.models import (
     ConsentAction,
     ConsentEvent,
@@ -44,25 +44,55 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[start : start + CHUNK]
 
 
+def occurrence(base: str, n: int) -> str:
+    """The key of the n-th (from 1) contact without an address with the same name_key."""
+    return f"{base}\x1e{n}"
+
+
 def load(session: Session, keys: Iterable[str], fields_by_id: dict[int, CustomField]) -> dict[str, Known]:
-    """lower(email) -> Known for the keys that exist: four queries per chunk, none per row."""
+    """key -> Known for the keys that exist: four queries per chunk, none per row.
+
+    Keys are lower(email), or occurrence(rows.name_key(…), n) for contacts without an
+    address: the n-th such contact by id with that name and organisation.
+    """
     found: dict[str, Known] = {}
-    by_id: dict[int, Known] = {}
+    wanted = set(keys)
     columns = [getattr(Contact, c) for c in COLUMNS]
-    for chunk in _chunks(sorted(set(keys))):
-        rows = session.execute(
-            select(Contact.id, Contact.organisation_id, func.lower(Organisation.name), *columns)
-            .outerjoin(Organisation, Contact.organisation_id == Organisation.id)
-            .where(func.lower(Contact.email).in_(chunk))
-        )
-        ids = []
-        for contact_id, org_id, org_key, *values in rows:
-            known = Known(contact_id, dict(zip(COLUMNS, values)), org_key, organisation_id=org_id)
-            found[known.values["email"].lower()] = known
-            by_id[contact_id] = known
-            ids.append(contact_id)
-        if not ids:
-            continue
+    base = select(Contact.id, Contact.organisation_id, Organisation.name, *columns).outerjoin(
+        Organisation, Contact.organisation_id == Organisation.id
+    )
+    for chunk in _chunks(sorted(k for k in wanted if not k.startswith("\0"))):
+        rows = session.execute(base.where(func.lower(Contact.email).in_(chunk)))
+        batch = {}
+        for contact_id, org_id, org_name, *values in rows:
+            known = Known(contact_id, dict(zip(COLUMNS, values)), _org_key(org_name), organisation_id=org_id)
+            found[known.values["email"].lower()] = batch[contact_id] = known
+        _load_extras(session, batch, fields_by_id)
+    if any(k.startswith("\0") for k in wanted):
+        from crm.imports.rows import name_key
+
+        seen: dict[str, int] = {}
+        batch = {}
+        for contact_id, org_id, org_name, *values in session.execute(base.where(Contact.email.is_(None)).order_by(Contact.id)):
+            known = Known(contact_id, dict(zip(COLUMNS, values)), _org_key(org_name), organisation_id=org_id)
+            name = name_key(known.values["first_name"], known.values["last_name"], org_name)
+            seen[name] = seen.get(name, 0) + 1
+            key = occurrence(name, seen[name])
+            if key in wanted:
+                found[key] = batch[contact_id] = known
+        for chunk in _chunks(list(batch)):
+            _load_extras(session, {i: batch[i] for i in chunk}, fields_by_id)
+    return found
+
+
+def _org_key(name: str | None) -> str | None:
+    return organisations.key(name) if name is not None else None
+
+
+def _load_extras(session: Session, by_id: dict[int, Known], fields_by_id: dict[int, CustomField]) -> None:
+    """Tags and custom values of at most CHUNK contacts."""
+    ids = list(by_id)
+    if ids:
         for contact_id, tag in session.execute(
             select(contact_tags.c.contact_id, Tag.name).join(Tag).where(contact_tags.c.contact_id.in_(ids))
         ):
@@ -71,7 +101,6 @@ def load(session: Session, keys: Iterable[str], fields_by_id: dict[int, CustomFi
             definition = fields_by_id.get(value.field_id)
             if definition is not None:
                 by_id[value.contact_id].custom[definition.key] = custom_fields.value_of(value, definition.type)
-    return found
 
 
 def latest_consent(session: Session, contact_ids: Iterable[int], topics: Iterable[ConsentTopic]) -> dict[tuple[int, ConsentTopic], ConsentAction]:
@@ -95,8 +124,20 @@ def max_contact_id(session: Session) -> int:
     return session.scalar(select(func.max(Contact.id))) or 0
 
 
-def ids_after(session: Session, after_id: int) -> dict[str, int]:
-    """lower(email) -> id of the contacts created after ``after_id`` (one range scan on the
-    primary key: cheaper than looking the new addresses up chunk by chunk)."""
-    rows = session.execute(select(func.lower(Contact.email), Contact.id).where(Contact.id > after_id))
-    return dict(rows.all())
+def ids_after(session: Session, after_id: int) -> tuple[dict[str, int], dict[tuple[str | None, str | None, int | None], list[int]]]:
+    """The contacts created after ``after_id`` (one range scan on the primary key: cheaper
+    than looking the new addresses up chunk by chunk): lower(email) -> id, and for those
+    without an address (first name, last name, organisation id) -> their ids in id order."""
+    by_email: dict[str, int] = {}
+    by_name: dict[tuple[str | None, str | None, int | None], list[int]] = {}
+    rows = session.execute(
+        select(Contact.email, Contact.first_name, Contact.last_name, Contact.organisation_id, Contact.id)
+        .where(Contact.id > after_id)
+        .order_by(Contact.id)
+    )
+    for email, first, last, org_id, contact_id in rows:
+        if email is None:
+            by_name.setdefault((first, last, org_id), []).append(contact_id)
+        else:
+            by_email[email.lower()] = contact_id
+    return by_email, by_name
