@@ -78,3 +78,16 @@ def summary(event: Event) -> dict[str, Any]:
         "organiser": event.organiser,
         "description": event.description,
     }
+
+
+def template_variables(event: Event) -> dict[str, str]:
+    """What messages show as ``event.*``: every field templates may name
+    (``crm.rendering.variables.EVENT_FIELDS``, documented in templates/email/README.md)."""
+    return {
+        "title": event.title,
+        "starts_local": times.local(event.starts_at, event.timezone),
+        "ends_local": times.local(event.ends_at, event.timezone),
+        "place": event.place or "",
+        "online_url": event.online_url or "",
+        "description": event.description or "",
+    }

@@ -80,6 +80,8 @@ def test_test_send_goes_to_a_real_smtp_server(crm_cli: CrmRunner) -> None:
                       "--content", "news.fr.md", "--json").json()
     with SMTPServer() as server:
         crm_cli.env["CRM_SMTP_URL"] = server.url
+        crm_cli.env["CRM_SECRET_KEY"] = "test-secret-of-at-least-32-characters-xyz"  # real mail needs its own
+        crm_cli.env["CRM_BASE_URL"] = "https://crm.pole-agri-ouest.eu"
         result = crm_cli("campaigns", "test-send", str(created["id"]), "--to", "qa@example.org", "--json").json()
         assert result["result"] == "sent"
         assert server.recorder.by_recipient() == {"qa@example.org": 1}

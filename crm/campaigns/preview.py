@@ -11,7 +11,9 @@ from crm import contacts, fields
 from crm.campaigns import service
 from crm.delivery import recipients
 from crm.delivery.compose import Composer
+from crm.errors import ValidationError
 from crm.mail.transport import SendResult, Transport
+from crm.models.campaigns import Campaign
 
 SAMPLE = {"first_name": "Camille", "last_name": "Exemple", "full_name": "Camille Exemple",
           "organisation": "Organisation exemple", "position": None, "city": None}
@@ -24,12 +26,27 @@ class Preview:
     message: bytes
 
 
-def for_contact(session: Session, composer: Composer, campaign_id: int, contact_ref: str) -> Preview:
-    """The exact message this contact would get (language, fields, links)."""
+def content_language(campaign: Campaign, language: str) -> str:
+    """``language`` as the campaign's content spells it; ValidationError when it has none."""
+    have = [c.language for c in campaign.contents]
+    by_tag = {h.lower(): h for h in have}
+    wanted = language.strip().replace("_", "-").lower()
+    if wanted not in by_tag:
+        raise ValidationError(f"campaign #{campaign.id} has content in {', '.join(have)} (use one of them)",
+                              f"--language {language}")
+    return by_tag[wanted]
+
+
+def for_contact(session: Session, composer: Composer, campaign_id: int, contact_ref: str,
+                *, language: str | None = None) -> Preview:
+    """The exact message this contact would get (language, fields, links); ``language``
+    shows it in another of the campaign's languages."""
     campaign = service.get(session, campaign_id)
+    if language is not None:
+        language = content_language(campaign, language)
     contact = contacts.get(session, contact_ref)
     person = recipients.load(session, [contact.id])[contact.id]
-    language = composer.language_for(campaign, person.language)
+    language = language or composer.language_for(campaign, person.language)
     address = fields.email(person.email or "") if person.email else "no-address@invalid"
     message = composer.compose(campaign, contact_id=contact.id, fields=person.fields, address=address,
                                language=language, message_id=f"<preview.c{campaign.id}.{contact.id}@{campaign.from_address.rpartition('@')[2]}>",
@@ -42,6 +59,8 @@ def test_send(session: Session, composer: Composer, transport: Transport, campai
     """Send one copy to ``to`` (a contact's view when ``contact_ref`` is given, else sample
     fields); no delivery is recorded."""
     campaign = service.get(session, campaign_id)
+    if language is not None:
+        language = content_language(campaign, language)
     address = fields.email(to)
     if contact_ref:
         contact = contacts.get(session, contact_ref)

@@ -24,6 +24,9 @@ from crm.segments import service as segments
 from crm.vocabulary import choices, fold
 
 
+MAX_ID = 2**63 - 1
+
+
 class Preparer(Protocol):
     def prepare(self, kind: str, content: Content) -> Any: ...
 
@@ -46,6 +49,56 @@ def kind(raw: str) -> CampaignKind:
         raise ValidationError(f"unknown campaign kind {raw!r}; allowed: {choices(CampaignKind)}", "kind") from None
 
 
+def _frame(kind: CampaignKind, sender: str, where: str, *, from_name: str | None = None,
+           reply_to: str | None = None) -> None:
+    """The headers every message will share, checked now as the send will check them (a
+    value refused there would fail every delivery): ValidationError naming the option."""
+    from crm.mail import message
+    from crm.mail.frame import Frame
+
+    domain = sender.rpartition("@")[2]
+    try:
+        message.message_id_for(1, 1, domain)
+        Frame(from_addr=sender, from_name=from_name, reply_to=reply_to, list_id=f"{kind.value}.{domain}")  # as Composer.frame
+    except ValidationError as exc:
+        raise ValidationError(f"{exc.message} (in the {exc.where} header)", where) from None
+
+
+def _sender(kind: CampaignKind, from_address: str, from_name: str | None) -> str:
+    """The sender's address as it will be sent (an internationalised domain in its ASCII
+    form, which the List-Id and Message-ID headers need); the name checked with it."""
+    from crm.mail import message
+
+    message.check_value("--from", from_address)
+    try:
+        sender = fields.email(from_address)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, "--from") from None
+    local, _, domain = sender.rpartition("@")
+    if not domain.isascii():
+        try:
+            sender = f"{local}@{domain.encode('idna').decode('ascii')}"
+        except UnicodeError:
+            raise ValidationError(f"{domain!r} has no ASCII form (IDNA): use the domain's xn-- spelling", "--from") from None
+    _frame(kind, sender, "--from")
+    _frame(kind, sender, "--from-name", from_name=from_name)
+    return sender
+
+
+def _reply_to(kind: CampaignKind, sender: str, reply_to: str | None) -> str | None:
+    if not reply_to:
+        return None
+    from crm.mail import message
+
+    message.check_value("--reply-to", reply_to)
+    try:
+        reply = fields.email(reply_to)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, "--reply-to") from None
+    _frame(kind, sender, "--reply-to", reply_to=reply)
+    return reply
+
+
 def create(
     session: Session,
     *,
@@ -65,6 +118,9 @@ def create(
 ) -> Campaign:
     """Validate everything a send will need — segment, every language's template, sender,
     event — so that a campaign that exists can be sent; then store it as a draft."""
+    for item in contents:  # before the name, which defaults to the subject
+        if not item.subject.strip():
+            raise ValidationError("the subject is empty (give --subject LANG=TEXT)", f"subject[{item.language}]")
     if not name.strip():
         raise ValidationError("a campaign needs a name", "name")
     segments.count(session, segments.resolve(session, segment))  # compiles and runs the rule once
@@ -76,22 +132,25 @@ def create(
     default = fields.language(default_language)
     if default not in languages:
         raise ValidationError(f"no content in the default language {default!r} (have: {', '.join(languages)})", "language")
-    sender = fields.email(from_address)
-    reply = fields.email(reply_to) if reply_to else None
+    sender = _sender(kind, from_address, from_name)
+    reply = _reply_to(kind, sender, reply_to)
     if kind is CampaignKind.INVITATION:
         if event_id is None:
             raise ValidationError("an invitation needs the event it invites to", "event")
-    if event_id is not None and session.get(Event, event_id) is None:
+    if event_id is not None and (not possible_id(event_id) or session.get(Event, event_id) is None):
         raise NotFound(f"no event {event_id}")
     if survey_url and not survey_url.startswith(("https://", "http://")):
         raise ValidationError("the survey link must start with https://", "survey_url")
     if kind is CampaignKind.SURVEY and not survey_url:
         raise ValidationError("a survey invitation needs the survey's link", "survey_url")
     rate_limit = ratelimit.check_rate(rate_limit)
+    from crm.mail.message import check_value
+
     for language, item in zip(languages, contents, strict=True):
         if item.format not in ("markdown", "html"):
             raise ValidationError(f"content format must be markdown or html, not {item.format!r}", f"content[{language}]")
         renderer.prepare(kind.value, Content(language, item.subject, item.body, item.format))
+        check_value(f"subject[{language}]", item.subject)
     campaign = Campaign(
         name=name.strip(), kind=kind, topic=kind.topic, consent_required=consent_required, segment=segment.strip(),
         from_name=from_name, from_address=sender, reply_to=reply, default_language=default, event_id=event_id,
@@ -104,7 +163,15 @@ def create(
     return campaign
 
 
+def possible_id(value: int) -> bool:
+    """Whether a row could have this id (a BIGINT): an id out of range names nothing, and
+    the database would refuse the query rather than find nothing."""
+    return 0 < value <= MAX_ID
+
+
 def get(session: Session, campaign_id: int) -> Campaign:
+    if not possible_id(campaign_id):
+        raise NotFound(f"no campaign {campaign_id}")
     campaign = session.scalar(select(Campaign).options(selectinload(Campaign.contents)).where(Campaign.id == campaign_id))
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id}")

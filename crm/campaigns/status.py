@@ -28,6 +28,8 @@ ALLOWED: dict[S, frozenset[S]] = {
 
 def lock(session: Session, campaign_id: int) -> Campaign:
     """The campaign row, locked for this transaction (PostgreSQL; SQLite serialises writers)."""
+    if not 0 < campaign_id < 2**63:  # names nothing; the database would refuse the query
+        raise NotFound(f"no campaign {campaign_id}")
     campaign = session.scalar(
         select(Campaign).where(Campaign.id == campaign_id).with_for_update().execution_options(populate_existing=True)
     )

@@ -52,7 +52,7 @@ def group() -> None:
 def create(ctx: Context, kind, segment, subjects, contents, name, language, event_id, survey_url, from_address,
            from_name, reply_to, rate_limit, no_consent_required, as_json) -> None:  # noqa: ANN001
     """Create a draft campaign (segment and templates are checked now)."""
-    from crm.campaigns import service
+    from crm.campaigns import files, service
     from crm.delivery import runtime
 
     settings = get_settings()
@@ -61,11 +61,11 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
     file_of = _by_language(contents, default, "content")
     if set(subject_of) != set(file_of):
         raise ValidationError(f"subjects for {sorted(subject_of)} but contents for {sorted(file_of)}", "subject")
-    items = []
+    items, notes = [], []
     for lang, path in file_of.items():
-        body = Path(path).read_text(encoding="utf-8")
-        fmt = "html" if path.lower().endswith((".html", ".htm")) else "markdown"
-        items.append(service.ContentInput(lang, subject_of[lang], body, fmt))
+        content = files.read(path, f"--content {lang}={path}")
+        notes += [content.note] if content.note else []
+        items.append(service.ContentInput(lang, subject_of[lang], content.text, content.format))
     with ctx.store.transaction() as session:
         campaign = service.create(
             session, renderer=runtime.composer(settings).renderer, name=name or subject_of[default],
@@ -75,6 +75,8 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
             rate_limit=rate_limit, consent_required=not no_consent_required,
         )
         data = service.describe(session, campaign)
+    for note in notes:  # said once the campaign exists: a failed create prints its one error line only
+        click.echo(f"crm: note: {note}", err=True)
     emit_json(data) if as_json else click.echo(f"campaign #{data['id']} created (draft): {data['name']}")
 
 
@@ -103,13 +105,21 @@ def _print_status(data: dict, as_json: bool) -> None:
 @json_option
 @pass_ctx
 def status(ctx: Context, campaign_id: int, watch: bool, as_json: bool) -> None:
-    """Where a campaign stands: {status, total, sent, failed, suppressed, pending, unknown}."""
-    from crm.campaigns import service
+    """Where a campaign stands: {status, total, sent, failed, suppressed, pending, unknown},
+    and the reasons of failures, suppressions and unknowns, grouped with their counts."""
+    from crm.campaigns import reasons, service
     if watch:
         _watch(ctx, campaign_id)
     with ctx.store.transaction() as session:
         data = service.counts(session, campaign_id)
-    _print_status(data, as_json)
+        why = reasons.grouped(session, campaign_id)
+    if as_json:
+        emit_json(data | {"reasons": why})
+        return
+    pairs(data)
+    for key, entries in why.items():  # plain lines: a server's text is not rich markup
+        for entry in entries:
+            click.echo(f"{key}: {entry['reason']} ×{entry['count']}")
 
 
 def _watch(ctx: Context, campaign_id: int, until=None) -> None:  # noqa: ANN001
@@ -197,15 +207,17 @@ _simple("cancel", "cancel", "Cancel: nothing more is sent.")
 @group.command()
 @click.argument("campaign_id", type=int)
 @click.option("--contact", "contact_ref", required=True, help="id or email of the contact to render for")
+@click.option("--language", default=None, help="show it in this one of the campaign's languages (default: the contact's)")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="write the .eml here (default: stdout)")
 @pass_ctx
-def preview(ctx: Context, campaign_id: int, contact_ref: str, output: str | None) -> None:
+def preview(ctx: Context, campaign_id: int, contact_ref: str, language: str | None, output: str | None) -> None:
     """Write the message exactly as this contact would get it (.eml)."""
     from crm.campaigns import preview as previews
     from crm.delivery import runtime
 
     with ctx.store.transaction() as session:
-        result = previews.for_contact(session, runtime.composer(get_settings()), campaign_id, contact_ref)
+        result = previews.for_contact(session, runtime.composer(get_settings()), campaign_id, contact_ref,
+                                      language=language)
     if output:
         Path(output).write_bytes(result.message)
         click.echo(f"{output}: message in {result.language} for {result.address}", err=True)

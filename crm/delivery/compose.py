@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from crm import links, times
+from crm import calendar_events, links
 from crm.mail.frame import Frame
 from crm.models import Event
 from crm.models.campaigns import Campaign, CampaignKind
@@ -72,8 +72,7 @@ class Composer:
         extra: dict[str, Any] = {}
         event = session.get(Event, campaign.event_id) if campaign.event_id is not None else None
         if event is not None:
-            extra["event"] = {"title": event.title, "starts_local": times.local(event.starts_at, event.timezone),
-                              "place": event.place or "", "online_url": event.online_url or ""}
+            extra["event"] = calendar_events.template_variables(event)
         if campaign.survey_url:
             extra["survey_url"] = campaign.survey_url
         return extra

@@ -39,6 +39,7 @@ from crm.errors import ValidationError
 from crm.rendering import RenderedMessage
 
 _LINE_BREAKS = re.compile(r"[\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile(r"[\x01-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")  # the C0/C1 controls left
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _DOT_ATOM = re.compile(rf"^{_ATOM}(?:\.{_ATOM})+$")
@@ -124,6 +125,16 @@ def _check(name: str, value: str | None) -> None:
         raise ValidationError(f"must be text, not {type(value).__name__}", where=name)
     if _LINE_BREAKS.search(value):
         raise ValidationError("line breaks (CR or LF) are not allowed in a header value", where=name)
+    control = _CONTROLS.search(value)
+    if control:
+        raise ValidationError(f"control characters (U+{ord(control.group()):04X}) are not allowed in a header "
+                              f"value", where=name)
+
+
+def check_value(header: str, value: str | None) -> None:
+    """Refuse what no header value may hold (CR, LF, other line separators, control
+    characters): the check every header of `build_message` and `Frame` gets."""
+    _check(header, value)
 
 
 def encode_words(text: str) -> str:
