@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from crm import consent, contacts, custom_fields, migrate
+from crm import consent, contacts, custom_fields, migrate, organisations
 from crm.db import make_engine, make_session_factory
 from crm.errors import ImportFileError, ValidationError
 from crm.exports import export_contacts
@@ -206,3 +207,156 @@ def test_export_then_import_gives_the_same_contacts(session: Session, tmp_path: 
     f = contacts.get(session, "f@example.org")
     assert (f.last_name, f.first_name, f.notes) == ("'Quote", "=1+1", "=sneaky")  # the guard apostrophe is dropped
     assert custom_fields.values(session, f.id)["Effectif"] == -3.5
+
+
+# ---- issue 7: nothing lost, nothing garbled ---------------------------------------------------
+
+
+def test_a_stray_quote_rejects_its_line_and_the_rows_after_it_are_read(session: Session, tmp_path: Path) -> None:
+    text = (
+        "Courriel;Nom;Société\n"
+        "r1@example.org;Un;Org1\n"
+        'r2@example.org;Deux;"Les Jardins;Lyon\n'  # line 3: the quote is never closed
+        "r3@example.org;Trois;Org3\n"
+        "r4@example.org;Quatre;Org4\n"
+        "r5@example.org;Cinq;Org5\n"
+    )
+    result = import_contacts(session, write(tmp_path, "q.csv", text))
+    assert [r["line"] for r in result.rejected] == [3]
+    assert result.rejected[0]["reason"].startswith('Société: a quote (") opens a value that is not closed')
+    assert result.created == 4
+    assert [contacts.get(session, f"r{i}@example.org").organisation.name for i in (1, 3, 4, 5)] == ["Org1", "Org3", "Org4", "Org5"]
+    # A later quote that closes the runaway value does not save it either, nor the end of the file.
+    text = 'Courriel;Nom;Société\nr6@example.org;Six;"Les Jardins\nr7@example.org;Sept;Org7\nr8@example.org;"Huit";Org8\nr9@example.org;Neuf;"Org9\n'
+    result = import_contacts(session, write(tmp_path, "q2.csv", text))
+    assert [r["line"] for r in result.rejected] == [2] and result.created == 3
+    assert contacts.get(session, "r8@example.org").last_name == "Huit"
+
+
+def test_quoted_line_breaks_that_look_like_one_record_are_kept(session: Session, tmp_path: Path) -> None:
+    text = (
+        'Notes,Email,Nom,Ville\n'
+        '"12 rue des Lilas\nBP 4, 49000 Angers",a@example.org,Alpha,Angers\n'  # first column spans lines
+        'rien,b@example.org,"Be\nta",Nantes\n'  # a line break in a name: rejected by its column
+        'x,c@example.org,Gamma,"Saint-\nÉtienne"\n'
+    )
+    result = import_contacts(session, write(tmp_path, "m.csv", text))
+    assert result.created == 1
+    assert [(r["line"], r["reason"].split(":")[0]) for r in result.rejected] == [(4, "Nom"), (6, "Ville")]
+    assert "line break" in result.rejected[0]["reason"]
+    assert contacts.get(session, "a@example.org").notes == "12 rue des Lilas\nBP 4, 49000 Angers"
+
+
+def test_encoding_is_decided_per_file_and_odd_lines_are_rejected_by_number(session: Session, tmp_path: Path) -> None:
+    utf8 = "Prénom;Courriel;Ville\nHélène;h@example.org;Angers\nZoé;z@example.org;Nantes\nAnne;a@example.org;Lyon\n"
+    data = utf8.encode("utf-8").replace("Zoé".encode(), "Zoé".encode("cp1252"))  # one Latin-1 line (3)
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(data)
+    result = import_contacts(session, path)
+    assert result.encoding == "utf-8" and result.created == 2 and result.new_custom_fields == []
+    assert [r["line"] for r in result.rejected] == [3] and "not UTF-8" in result.rejected[0]["reason"]
+    assert contacts.get(session, "h@example.org").first_name == "Hélène"
+
+    cp1252 = "Prénom;Courriel\nJérôme;j@example.org\nNoël;n@example.org\nAmélie;m@example.org\n"
+    data = cp1252.encode("cp1252").replace("Noël".encode("cp1252"), "Noël".encode())  # one UTF-8 line (3)
+    path.write_bytes(data)
+    result = import_contacts(session, path)
+    assert result.encoding == "cp1252" and result.created == 2
+    assert [r["line"] for r in result.rejected] == [3] and "UTF-8 while the rest" in result.rejected[0]["reason"]
+    assert contacts.get(session, "j@example.org").first_name == "Jérôme"
+
+
+def test_long_values_nul_nfd_and_blank_headers(session: Session, tmp_path: Path) -> None:
+    text = (
+        "Courriel;Nom;Ville;;Notes\n"
+        f"long@example.org;Long;Lyon;;{'x' * 140_000}\n"  # over csv's field limit: this row only
+        "nul@example.org;Nu\x00l;Lyon;;\n"
+        "nfd@example.org;Nfd;Be\u0301ziers;lost;\n"
+        "ok@example.org;Ok;Lyon;;\n"
+    )
+    result = import_contacts(session, write(tmp_path, "l.csv", text))
+    reasons = {r["line"]: r["reason"] for r in result.rejected}
+    assert set(reasons) == {2, 3}
+    assert "131072" in reasons[2] and reasons[3].startswith("Nom: contains a NUL character")
+    assert result.created == 2 and result.ignored_columns == ["column 4 (no header)"]
+    assert contacts.get(session, "nfd@example.org").city == "Béziers"  # NFC
+    assert session.scalar(select(func.count()).select_from(Contact).where(Contact.city == "Béziers")) == 1
+    ignored = import_contacts(session, write(tmp_path, "i.csv", "Courriel;;Pointure\nz@example.org;a;42\n"), keep_extra_columns=False)
+    assert ignored.ignored_columns == ["column 2 (no header)", "Pointure"]
+
+
+def test_control_characters_and_unicode_local_parts_are_refused_at_the_door(session: Session, tmp_path: Path) -> None:
+    text = (
+        "Courriel;Prénom;Fonction;Société\n"
+        "a@example.org;Ann\x0bie;;\n"
+        "hélène@example.org;Hélène;;\n"
+        "c@example.org;Cé;\"Directrice\r\nBcc: x@evil.example\";\n"
+        "d@example.org;Dé;;\"ACME\nLyon\"\n"
+        "e@example.org;Eve;Gérante;ACME\n"
+    )
+    result = import_contacts(session, write(tmp_path, "c.csv", text))
+    reasons = {r["line"]: r["reason"] for r in result.rejected}
+    assert reasons[2].startswith("Prénom: contains the control character U+000B")
+    assert reasons[3].startswith("Courriel:") and "SMTPUTF8" in reasons[3]
+    assert reasons[4].startswith("Fonction: contains a line break")
+    assert reasons[6].startswith("Société: contains a line break")
+    assert result.created == 1
+    for values in ({"email": "x@example.org", "last_name": "A\r\nBcc: y"}, {"email": "zoé@example.org"}):
+        with pytest.raises(ValidationError) as caught:
+            contacts.add(session, values)
+        assert caught.value.where in ("last_name", "email")
+    with pytest.raises(ValidationError, match="line break"):
+        contacts.add(session, {"email": "y@example.org"}, organisation="ACME\nLyon")
+
+
+def test_header_formulas_are_neutralised_and_restored(session: Session, tmp_path: Path, fresh_url: str) -> None:
+    evil = "@SUM(1+1)*cmd|' /C calc'!A0=1"
+    contacts.add(session, {"email": "a@example.org"}, custom={evil: "x"})
+    import_contacts(session, write(tmp_path, "h.csv", 'email,"=HYPERLINK(""http://evil"")"\nb@example.org,y\n'))
+    out = io.StringIO()
+    export_contacts(session, out)
+    header = out.getvalue().splitlines()[0]
+    for cell in next(csv.reader([header])):
+        assert not cell.startswith(("=", "+", "-", "@")), cell
+    path = tmp_path / "export.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
+    engine = make_engine(fresh_url)
+    try:
+        migrate.upgrade(engine)
+        with make_session_factory(engine).begin() as other:
+            assert import_contacts(other, path).rejected == []
+            labels = sorted(f.label for f in other.scalars(select(CustomField)))
+            again = io.StringIO()
+            export_contacts(other, again)
+        assert labels == sorted([evil, '=HYPERLINK("http://evil")'])
+        assert again.getvalue() == out.getvalue()
+    finally:
+        engine.dispose()
+
+
+def test_round_trip_keeps_contacts_without_email_and_organisation_fields(session: Session, tmp_path: Path, fresh_url: str) -> None:
+    organisations.add(session, "Université d'Angers", kind="université", country="fr", sector="Recherche",
+                      region="Pays de la Loire", website="https://univ-angers.fr", size="large")
+    contacts.add(session, {"first_name": "Jean", "last_name": "Sans-Adresse"}, organisation="Université d'Angers")
+    contacts.add(session, {"first_name": "Jean", "last_name": "Sans-Adresse"}, organisation="Université d'Angers")  # a namesake
+    contacts.add(session, {"last_name": "Seul", "phone": "+33 1 23 45 67 89"})
+    contacts.add(session, {"email": "a@example.org"}, organisation="Université d'Angers")
+    out = io.StringIO()
+    export_contacts(session, out)
+    path = tmp_path / "export.csv"
+    path.write_text(out.getvalue(), encoding="utf-8-sig")
+    same = import_contacts(session, path)
+    assert (same.created, same.updated, same.skipped, same.rejected, same.organisations_updated) == (0, 0, 4, [], 0)
+    engine = make_engine(fresh_url)
+    try:
+        migrate.upgrade(engine)
+        with make_session_factory(engine).begin() as other:
+            result = import_contacts(other, path)
+            assert (result.created, result.rejected) == (4, [])
+            again = io.StringIO()
+            export_contacts(other, again)
+            org = organisations.get(other, "université d'angers")
+            assert (org.kind.value, org.country, org.size.value, org.website) == ("university", "FR", "large", "https://univ-angers.fr")
+        assert again.getvalue() == out.getvalue()
+    finally:
+        engine.dispose()

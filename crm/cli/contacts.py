@@ -21,7 +21,8 @@ _FIELD_OPTIONS = [
 def _field_options(fn):  # noqa: ANN001, ANN202
     for flag, name in reversed(_FIELD_OPTIONS):
         fn = click.option(flag, name, default=None, help=f"{name.replace('_', ' ')}")(fn)
-    fn = click.option("--organisation", "--org", "organisation", default=None, help="organisation name (created if new)")(fn)
+    fn = click.option("--organisation", "--org", "organisation", default=None, metavar="NAME|#ID",
+                      help="organisation: '#5' is the one with id 5; anything else is a name (created if new)")(fn)
     fn = click.option("--tag", "add_tags", multiple=True, help="add a tag (repeatable)")(fn)
     fn = click.option("--field", "custom", multiple=True, metavar="LABEL=VALUE", help="custom field value (repeatable)")(fn)
     return fn
@@ -41,6 +42,14 @@ def _values(kwargs: dict) -> dict[str, str | None]:
     return {name: kwargs.pop(name) for _, name in _FIELD_OPTIONS}
 
 
+_OPTION_OF = {name: flag for flag, name in _FIELD_OPTIONS} | {"organisation": "--org", "tags": "--tag", "field": "--field"}
+
+
+def _as_option(exc: ValidationError) -> ValidationError:
+    """The service names a field ('first_name'); the person typed an option ('--first-name')."""
+    return ValidationError(exc.message, _OPTION_OF.get(exc.where or "", exc.where))
+
+
 @click.group("contacts")
 def group() -> None:
     """The contact base."""
@@ -50,7 +59,8 @@ def group() -> None:
 @click.option("--search", help="part of a name or address")
 @click.option("--target", help="target group (member_company, 'entreprise membre' …)")
 @click.option("--tag", help="only contacts with this tag")
-@click.option("--organisation", "--org", "organisation", help="organisation id or name")
+@click.option("--organisation", "--org", "organisation", metavar="NAME|#ID",
+              help="organisation: '#5' is the one with id 5; anything else is a name")
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
 @json_option
@@ -101,10 +111,13 @@ def add(ctx: Context, organisation, add_tags, custom, as_json, **kwargs) -> None
     """Add a contact."""
     values = _values(kwargs)
     with ctx.store.transaction() as session:
-        contact = service.add(
-            session, values, organisation=organisation,
-            add_tags=[t for raw in add_tags for t in tags.split(raw)], custom=_custom(custom),
-        )
+        try:
+            contact = service.add(
+                session, values, organisation=organisation,
+                add_tags=[t for raw in add_tags for t in tags.split(raw)], custom=_custom(custom),
+            )
+        except ValidationError as exc:
+            raise _as_option(exc) from None
         data = service.describe(session, contact)
     emit_json(data) if as_json else click.echo(f"contact #{data['id']} added: {data['email'] or ''}")
 
@@ -120,11 +133,14 @@ def edit(ctx: Context, ref, organisation, add_tags, custom, remove_tags, clear, 
     """Change a contact (by id or email)."""
     values = _values(kwargs)
     with ctx.store.transaction() as session:
-        contact = service.edit(
-            session, ref, values, organisation=organisation,
-            add_tags=[t for raw in add_tags for t in tags.split(raw)],
-            remove_tags=remove_tags, custom=_custom(custom), clear=clear,
-        )
+        try:
+            contact = service.edit(
+                session, ref, values, organisation=organisation,
+                add_tags=[t for raw in add_tags for t in tags.split(raw)],
+                remove_tags=remove_tags, custom=_custom(custom), clear=clear,
+            )
+        except ValidationError as exc:
+            raise _as_option(exc) from None
         data = service.describe(session, contact)
     emit_json(data) if as_json else click.echo(f"contact #{data['id']} updated")
 
@@ -141,7 +157,9 @@ def register(cli: click.Group) -> None:
 @click.option("--extra-columns", type=click.Choice(["keep", "ignore"]), default="keep", show_default=True,
               help="unknown columns become custom fields, or are ignored")
 @click.option("--strict", is_flag=True, help="any rejected row aborts the whole import")
-@click.option("--encoding", default=None, help="force an encoding (default: UTF-8, else Windows-1252)")
+@click.option("--encoding", default=None,
+              help="force an encoding (default: decided from the file: UTF-8, else Windows-1252; "
+                   "lines in the other one are rejected by number)")
 @click.option("--delimiter", default=None, help="force a delimiter (default: guessed from the header)")
 @click.option("--by", "recorded_by", default=None, help="who records the consent")
 @json_option
@@ -180,7 +198,8 @@ def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, 
 @click.option("--delimiter", default=",", show_default=True, help="',' or ';' (French Excel)")
 @pass_ctx
 def export(ctx: Context, output: str, delimiter: str) -> None:
-    """Export every contact as CSV (UTF-8 with BOM; formula-safe; re-imports losslessly)."""
+    """Export every contact as CSV (UTF-8 with BOM; formula-safe, headers included; every field
+    of the contact and its organisation, custom fields with their type: re-imports exactly)."""
     import sys
 
     from crm.exports import export_contacts
