@@ -363,6 +363,30 @@ def test_output_size_is_bounded_per_render() -> None:
         prepared.render({**RECIPIENT, "position": "x" * 25_000}, LINKS)
 
 
+@pytest.mark.parametrize("expression", [
+    "(['x' * 9999] * 999)|string|length",  # a list of references is cheap; printing it is not
+    "['x' * 99999, 'x' * 99999]|string|length",  # a list literal
+    "(('x' * 99999) ~ ('x' * 99999) ~ ('x' * 99999))|length",  # joins, before they are built
+    "('%' * 99999)|urlencode|length",  # a filter that grows its input
+    "('ß' * 99999).upper()|length",  # a method that grows its input
+])
+def test_values_that_would_outgrow_the_budget_are_refused(expression: str) -> None:
+    renderer = Renderer(cluster_name=CLUSTER, base_url=BASE, max_output_bytes=100_000)
+    for source in (Content("fr", f"S {{{{ {expression} }}}}", "b"), Content("fr", "S", f"a {{{{ {expression} }}}}")):
+        with pytest.raises(RenderLimitExceeded, match="longer than 100,000|limit 100,000"):
+            renderer.prepare("newsletter", source)
+
+
+def test_filter_arguments_jinja_asserts_are_template_errors(renderer: Renderer) -> None:
+    for expression in ("'abc'|truncate(-5)", "'abc'|truncate(5, end='y' * 99)"):
+        with pytest.raises(TemplateError, match=r"^subject\[fr\]:1: expected length"):
+            renderer.prepare("newsletter", Content("fr", f"S {{{{ {expression} }}}}", "b"))
+    prepared = renderer.prepare("newsletter", Content(
+        "fr", "S {{ contact.first_name|truncate(99999999999) }}",
+        "{% if contact.language in ['fr', 'en'] and (1, 2) %}{{ ('x' * 10) ~ contact.city }}{% endif %}"))
+    assert "xxxxxxxxxxAngers" in prepared.render(RECIPIENT, LINKS).html
+
+
 def test_render_time_is_bounded() -> None:
     renderer = Renderer(cluster_name=CLUSTER, base_url=BASE, max_render_seconds=1e-7)
     with pytest.raises(RenderLimitExceeded, match="longer than"):

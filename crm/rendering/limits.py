@@ -2,8 +2,12 @@
 
 Content cannot loop or assign (see ``validation``), so a render is a walk over a tree of
 the content's own size; what remains to bound is arithmetic on big operands
-(``'a' * 10**9``, ``10 ** 10 ** 10``) -- refused *before* Python allocates the result --
-and, as a second line, the time and the size of what a render yields, checked per chunk.
+(``'a' * 10**9``, ``10 ** 10 ** 10``) and on joins (``a ~ b ~ …``) -- refused *before*
+Python allocates the result -- and the values that are built before they can be measured
+(list literals, each filter's and method's result: each grows its input a few times at most);
+sizes are counted as printed (``weight``), so a list of a million references to one long
+text counts as what printing it would build. As a second line, the time and the size of
+what a render yields, checked per chunk.
 """
 
 from __future__ import annotations
@@ -65,8 +69,45 @@ def collect(chunks: Iterable[str], max_chars: int) -> str:
     return "".join(out)
 
 
-def _sized(value: object) -> int | None:
-    return len(value) if isinstance(value, (str, list, tuple)) else None
+def weight(value: object, cap: int) -> int:
+    """About how many characters ``value`` is once printed, counted without printing it: a
+    list of a million references to one long text is cheap to hold and a bomb to print or
+    join. Counting stops past ``cap`` (anything above it is refused anyway)."""
+    total, stack = 0, [value]
+    while stack and total <= cap:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, (list, tuple)):
+            total += 2 + 2 * len(item)  # brackets, quotes and separators
+            stack.extend(item)
+        elif isinstance(item, int):
+            total += item.bit_length() // 3 + 2
+        else:
+            total += 24
+    return total
+
+
+def check_size(value: object, max_size: int, what: str) -> None:
+    """Refuse a value that is already built (a filter's or a method's result, a list) when
+    it is too big: each step may grow its input only a few times, so this bounds them all."""
+    check_time()
+    if isinstance(value, (str, list, tuple)) and weight(value, max_size) > max_size:
+        raise RenderLimitExceeded(f"{what} would build a value longer than {max_size:,}")
+
+
+def check_join(values: Iterable[object], max_size: int) -> None:
+    """Refuse ``a ~ b ~ …`` before it is joined, when the text would be too long."""
+    check_time()
+    total = 0
+    for value in values:
+        total += weight(value, max_size)
+        if total > max_size:
+            raise RenderLimitExceeded(f"'~' would build a value longer than {max_size:,}")
+
+
+def _sized(value: object, cap: int) -> int | None:
+    return weight(value, cap) if isinstance(value, (str, list, tuple)) else None
 
 
 def _bits(value: object) -> int:
@@ -78,7 +119,7 @@ def check_binop(op: str, left: object, right: object, max_size: int) -> None:
     check_time()
     if op == "*":
         for seq, times in ((left, right), (right, left)):
-            n = _sized(seq)
+            n = _sized(seq, max_size)
             if n is not None and isinstance(times, int) and n * max(times, 0) > max_size:
                 raise RenderLimitExceeded(
                     f"'*' would build a value of {n * times:,} items (limit {max_size:,})"
@@ -92,7 +133,7 @@ def check_binop(op: str, left: object, right: object, max_size: int) -> None:
         if _bits(left) > MAX_INT_BITS or _bits(right) > MAX_INT_BITS:
             raise RenderLimitExceeded("'**' on numbers this large is not allowed")
     elif op == "+":
-        a, b = _sized(left), _sized(right)
+        a, b = _sized(left, max_size), _sized(right, max_size)
         if a is not None and b is not None and a + b > max_size:
             raise RenderLimitExceeded(f"'+' would build a value longer than {max_size:,}")
     elif op == "%" and isinstance(left, str):

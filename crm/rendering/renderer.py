@@ -47,7 +47,8 @@ MAX_SUBJECT_CHARS = 300
 MAX_BODY_CHARS = 200_000
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n){2,}")
 _SUBJECT_SPACE = re.compile(r"\s+")
-_RUNTIME_ERRORS = (JinjaError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError)
+# AssertionError: jinja's own filters assert their arguments (truncate(-5), truncate(5, end=…))
+_RUNTIME_ERRORS = (JinjaError, ArithmeticError, TypeError, ValueError, LookupError, RecursionError, AssertionError)
 
 
 @dataclass(frozen=True)
