@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.errors import ConfigError
@@ -165,11 +165,30 @@ class Settings(BaseSettings):
     @field_validator("dkim_key_file")
     @classmethod
     def _key_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
+        if value is None:
+            return value
+        if not value.is_file():
             raise ValueError(f"{value} is not a file; point it at the PEM private key")
-        if value is not None and not os.access(value, os.R_OK):
+        if not os.access(value, os.R_OK):
             raise ValueError(f"{value} cannot be read by this user")
+        from dkim.crypto import UnparsableKeyError, parse_pem_private_key
+
+        try:
+            parse_pem_private_key(value.read_bytes())
+        except (UnparsableKeyError, ValueError, IndexError, TypeError):
+            raise ValueError(f"{value} is not a PEM RSA private key (make one with "
+                             "`openssl genrsa -out dkim.pem 2048`)") from None
         return value
+
+    @model_validator(mode="after")
+    def _dkim_complete(self) -> Settings:
+        if self.dkim_key_file and not self.dkim_selector:
+            raise ValueError("CRM_DKIM_KEY_FILE is set but CRM_DKIM_SELECTOR is not: set the selector "
+                             "published in DNS (selector._domainkey.your-domain)")
+        for value in (self.dkim_selector, self.dkim_domain):
+            if value is not None and not re.fullmatch(r"[A-Za-z0-9._-]{1,253}", value):
+                raise ValueError(f"DKIM selector and domain are plain DNS labels, not {value!r}")
+        return self
 
 
 def _port(url: str) -> None:
@@ -180,7 +199,7 @@ def _port(url: str) -> None:
 
 
 def _variable(location: tuple[object, ...]) -> str:
-    return f"CRM_{str(location[0]).upper()}" if location else "CRM_*"
+    return f"CRM_{str(location[0]).upper()}" if location else "CRM_DKIM_*"
 
 
 _CREDENTIALS = re.compile(r"(//[^/:@]*:)[^@/]*@")

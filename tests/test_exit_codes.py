@@ -39,6 +39,8 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def crm(base: Path, tmp_path: Path) -> CrmRunner:
     copy_sqlite(base, tmp_path)
     (tmp_path / "news.md").write_text("Bonjour", encoding="utf-8")
+    (tmp_path / "not-a-key.pem").write_text("-----BEGIN PRIVATE KEY-----\nnope\n", encoding="utf-8")
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
     return CrmRunner(tmp_path)
 
 
@@ -64,6 +66,12 @@ CASES = [
     ("sqlite folder missing", {"CRM_DATABASE_URL": "sqlite:////nonexistent-folder/crm.db"},
      ["contacts", "list"], 78, ["CRM_DATABASE_URL"]),
     ("time zone", {"CRM_TIMEZONE": "Mars/Olympus"}, ["events", "list"], 78, ["CRM_TIMEZONE", "IANA"]),
+    ("dkim key not a key", {"CRM_DKIM_KEY_FILE": "not-a-key.pem", "CRM_DKIM_SELECTOR": "s1"},
+     ["campaigns", "test-send", "1", "--to", "a@b.example"], 78, ["CRM_DKIM_KEY_FILE", "openssl genrsa"]),
+    ("dkim key missing", {"CRM_DKIM_KEY_FILE": "missing.pem", "CRM_DKIM_SELECTOR": "s1"}, ["contacts", "list"], 78,
+     ["CRM_DKIM_KEY_FILE"]),
+    ("outbox is a file", {"CRM_OUTBOX_DIR": "a-file"}, ["campaigns", "test-send", "1", "--to", "a@b.example"], 78,
+     ["CRM_OUTBOX_DIR"]),
     ("unknown command", {}, ["contacts", "frobnicate"], 64, ["frobnicate", "--help"]),
     ("unknown option", {}, ["contacts", "list", "--colour"], 64, ["--colour"]),
     ("option not a number", {}, ["campaigns", "status", "abc"], 64, ["abc"]),
