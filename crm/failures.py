@@ -56,6 +56,9 @@ def _database(exc: BaseException) -> CRMError | None:
             return ConfigError(f"the database refused the login ({reason})", "CRM_DATABASE_URL")
         if "database" in reason and "does not exist" in reason:
             return ConfigError(f"{reason}: create it (createdb) or fix the name", "CRM_DATABASE_URL")
+    if isinstance(exc, sa.DatabaseError) and "file is not a database" in reason:
+        return ConfigError("the file is not a SQLite database: point it at the CRM's database file, "
+                           "or at a new path to start one", "CRM_DATABASE_URL")
     if isinstance(exc, sa.IntegrityError):
         return Conflict(f"the database refused the change ({reason})")
     if isinstance(exc, sa.DataError):

@@ -8,6 +8,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
 from crm.db import Base
+from crm.errors import ConfigError
 from crm.resources import migrations_dir
 
 if TYPE_CHECKING:
@@ -69,11 +70,34 @@ def head_revision(engine: Engine) -> str | None:
 
 
 def ensure_schema(engine: Engine) -> bool:
-    """Upgrade to head if needed; True when something was applied."""
-    if current_revision(engine) == HEAD:
+    """Upgrade to head if needed; True when something was applied. A database that is not
+    ours (tables but no Alembic version) or that a newer release made is refused, untouched."""
+    current = current_revision(engine)
+    if current == HEAD:
         return False
+    _check_ours(engine, current)
     upgrade(engine)
     return True
+
+
+def _check_ours(engine: Engine, current: str | None) -> None:
+    if current is None:
+        with engine.connect() as connection:
+            tables = sorted(name for name in inspect(connection).get_table_names()
+                            if name != "alembic_version" and not name.startswith("sqlite_"))
+        if tables:
+            shown = ", ".join(tables[:5]) + (" …" if len(tables) > 5 else "")
+            raise ConfigError(f"the database already holds tables that are not Cluster CRM's ({shown}): "
+                              "point it at an empty database or an existing CRM one", "CRM_DATABASE_URL")
+        return
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        ScriptDirectory.from_config(alembic_config(engine)).get_revision(current)
+    except (CommandError, KeyError):
+        raise ConfigError(f"the database is at schema revision {current!r}, which this release of Cluster CRM "
+                          "does not know (a newer release made it): upgrade crm", "CRM_DATABASE_URL") from None
 
 
 def schema_diff(engine: Engine) -> list:

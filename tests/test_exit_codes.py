@@ -143,3 +143,35 @@ def test_smtp_server_answering_is_not_unavailable(crm: CrmRunner) -> None:
         crm.env.update({"CRM_SMTP_URL": server.url, **SECRET})
         result = crm("campaigns", "test-send", "1", "--to", "a@b.example")
     assert result.code == 0
+
+
+def test_a_database_that_is_not_ours_is_refused_untouched(tmp_path: Path, fresh_url: str) -> None:
+    """Tables of another application, a file that is no database, a schema from a newer
+    release: 78 naming CRM_DATABASE_URL, and nothing created or changed."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(fresh_url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE contacts (x integer)"))
+    engine.dispose()
+    before = snapshot(fresh_url)
+    crm = CrmRunner(tmp_path, fresh_url)
+    result = crm("init", ok=False)
+    assert result.code == 78 and "not Cluster CRM's (contacts)" in result.err and "Traceback" not in result.err
+    assert snapshot(fresh_url) == before
+
+    (tmp_path / "notes.db").write_text("hello", encoding="utf-8")
+    crm.env["CRM_DATABASE_URL"] = f"sqlite:///{tmp_path / 'notes.db'}"
+    result = crm("contacts", "list", ok=False)
+    assert result.code == 78 and "not a SQLite database" in result.err
+    assert (tmp_path / "notes.db").read_text(encoding="utf-8") == "hello"
+
+
+def test_a_schema_from_a_newer_release_is_refused(crm: CrmRunner) -> None:
+    url = f"sqlite:///{crm.cwd / 'crm.db'}"
+    with sqlite3.connect(crm.cwd / "crm.db") as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+    before = snapshot(url)
+    result = crm("contacts", "list", ok=False)
+    assert result.code == 78 and "'9999_future'" in result.err and "upgrade crm" in result.err
+    assert snapshot(url) == before
