@@ -8,10 +8,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm import times
+from crm import fields, times
 from crm.errors import ValidationError
 from crm.models import Event, EventKind
 from crm.vocabulary import choices, fold
+
+
+MAX_CAPACITY = 2**31 - 1  # an INTEGER column
+
+
+def _length(column: object) -> int:
+    """The most characters a column holds (PostgreSQL refuses more; SQLite would keep them)."""
+    return column.property.columns[0].type.length  # type: ignore[attr-defined]
 
 
 def kind(raw: str) -> EventKind:
@@ -37,11 +45,18 @@ def add(
 ) -> Event:
     if not title.strip():
         raise ValidationError("an event needs a title", "title")
+    title = fields.text(title, "title", limit=_length(Event.title))
+    place, online_url, organiser = (
+        fields.text(value, name, limit=_length(column)) if value else None
+        for value, name, column in ((place, "place", Event.place), (online_url, "online_url", Event.online_url),
+                                    (organiser, "organiser", Event.organiser))
+    )
+    description = fields.text(description, "description", multiline=True) if description else None
     times.zone(timezone)
     if ends_at < starts_at:
         raise ValidationError("the event ends before it starts", "end")
-    if capacity is not None and capacity <= 0:
-        raise ValidationError("capacity must be a positive number", "capacity")
+    if capacity is not None and not 0 < capacity <= MAX_CAPACITY:
+        raise ValidationError(f"capacity must be a number of seats from 1 to {MAX_CAPACITY:,}", "capacity")
     if online_url and not online_url.startswith(("https://", "http://")):
         raise ValidationError("the online link must start with https:// or http://", "online_url")
     event = Event(

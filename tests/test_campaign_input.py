@@ -276,3 +276,76 @@ def test_ids_out_of_range_are_not_found(session: Session, campaign_id: int) -> N
     with pytest.raises(NotFound):
         _create(session, kind=service.kind("invitation"), event_id=campaign_id)
     assert session.scalars(select(service.Campaign)).all() == []
+
+
+@pytest.mark.parametrize("option, value, where", [
+    ("name", "n" * 201, "--name"),
+    ("name", "tab\there", "--name"),
+    ("from_name", "n" * 201, "--from-name"),
+    ("survey_url", "https://example.org/" + "a" * 500, "--survey-url"),
+])
+def test_values_longer_than_their_column_are_refused_by_name(session: Session, option: str, value: str,
+                                                             where: str) -> None:
+    with pytest.raises(ValidationError) as err:
+        _create(session, **{option: value})
+    assert err.value.where == where
+    assert session.scalars(select(service.Campaign)).all() == []
+
+
+@pytest.mark.parametrize("option, value, where", [
+    ("title", "t" * 201, "title"),
+    ("place", "p" * 301, "place"),
+    ("organiser", "o" * 121, "organiser"),
+    ("online_url", "https://example.org/" + "u" * 500, "online_url"),
+    ("capacity", 2**31, "capacity"),
+    ("capacity", 99999999999999999999, "capacity"),
+    ("title", "Débat\r\nBcc: x", "title"),
+    ("description", "a\x00b", "description"),
+])
+def test_event_values_the_database_would_refuse_are_refused_by_name(session: Session, option: str, value: object,
+                                                                   where: str) -> None:
+    from crm import calendar_events
+
+    values = {"title": "Débat", "place": None, "organiser": None, "online_url": None, "capacity": None,
+              "description": None} | {option: value}
+    title = values.pop("title")
+    with pytest.raises(ValidationError) as err:
+        calendar_events.add(session, EventKind.THEMATIC_DEBATE, title, datetime(2027, 1, 1, 9, tzinfo=UTC),
+                            datetime(2027, 1, 1, 11, tzinfo=UTC), "Europe/Paris", **values)
+    assert err.value.where == where
+    assert session.scalars(select(Event)).all() == []
+
+
+@pytest.mark.slow
+def test_hostile_values_through_the_commands(crm_cli_db: CrmRunner) -> None:
+    crm = crm_cli_db
+    crm("init")
+    (crm.cwd / "news.md").write_text("Bonjour", encoding="utf-8")
+    crm("contacts", "add", "--email", "a@example.org", "--first-name", "A")
+    campaign = str(crm("campaigns", "create", "--kind", "newsletter", "--segment", "all", "--subject", "Lettre",
+                       "--content", "news.md", "--json").json()["id"])
+    before = (crm("campaigns", "list", "--json").out, crm("events", "list", "--json").out)
+    event = ("events", "add", "--kind", "thematic_debate", "--start", "2027-01-01 10:00", "--end", "2027-01-01 12:00")
+    create = ("campaigns", "create", "--kind", "newsletter", "--segment", "all", "--content", "news.md")
+    cases = [
+        (("campaigns", "status", "99999999999999999999"), 66, "no campaign 99999999999999999999"),
+        (("campaigns", "status", "0"), 66, "no campaign 0"),
+        (("campaigns", "preview", "99999999999999999999", "--contact", "a@example.org"), 66, "no campaign"),
+        (("campaigns", "preview", campaign, "--contact", "a@example.org", "-o", "missing/x.eml"), 66, "--output"),
+        ((*create, "--subject", "   "), 65, "subject[fr]: the subject is empty"),
+        ((*create, "--subject", "x", "--kind", "flyer"), 65, "unknown campaign kind 'flyer'"),
+        ((*create, "--subject", "x", "--name", "n" * 400), 65, "--name: longer than 200"),
+        ((*create, "--subject", "x", "--kind", "invitation", "--event", "99999999999999999999"), 66, "no event"),
+        ((*create, "--subject", "x", "--kind", "invitation", "--event", "7"), 66, "no event 7"),
+        ((*create, "--subject", "x", "--segment", "nosuchsegment"), 65, "is neither a segment nor a rule"),
+        ((*create, "--subject", "{{ ('%' * 999999)|urlencode }}"), 65, "longer than"),
+        ((*create, "--subject", "{{ 'x'|truncate(-5) }}"), 65, "subject[fr]:1"),
+        ((*event, "--title", "t" * 300), 65, "title: longer than 200"),
+        ((*event, "--title", "t", "--capacity", "99999999999999999999"), 65, "capacity"),
+        ((*event, "--title", "t", "--kind", "party"), 65, "unknown event kind"),
+    ]
+    for args, code, text in cases:
+        result = crm(*args, ok=False)
+        assert (result.code, "Traceback" in result.err, result.err.count("\n")) == (code, False, 1), (args, result.err)
+        assert text in result.err, (args, result.err)
+    assert (crm("campaigns", "list", "--json").out, crm("events", "list", "--json").out) == before

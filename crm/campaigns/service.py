@@ -123,6 +123,9 @@ def create(
             raise ValidationError("the subject is empty (give --subject LANG=TEXT)", f"subject[{item.language}]")
     if not name.strip():
         raise ValidationError("a campaign needs a name", "name")
+    name = fields.text(name, "--name", limit=_length(Campaign.name))
+    from_name = fields.text(from_name, "--from-name", limit=_length(Campaign.from_name)) if from_name else None
+    survey_url = fields.text(survey_url, "--survey-url", limit=_length(Campaign.survey_url)) if survey_url else None
     segments.count(session, segments.resolve(session, segment))  # compiles and runs the rule once
     if not contents:
         raise ValidationError("give the content of at least one language", "content")
@@ -161,6 +164,11 @@ def create(
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def _length(column: Any) -> int:
+    """The most characters a column holds (PostgreSQL refuses more; SQLite would keep them)."""
+    return column.property.columns[0].type.length
 
 
 def possible_id(value: int) -> bool:

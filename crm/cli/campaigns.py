@@ -10,7 +10,7 @@ import click
 
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import emit_json, json_option, pairs, table
-from crm.errors import ValidationError
+from crm.errors import NotFound, ValidationError
 from crm.settings import get_settings
 
 
@@ -219,7 +219,10 @@ def preview(ctx: Context, campaign_id: int, contact_ref: str, language: str | No
         result = previews.for_contact(session, runtime.composer(get_settings()), campaign_id, contact_ref,
                                       language=language)
     if output:
-        Path(output).write_bytes(result.message)
+        try:
+            Path(output).write_bytes(result.message)
+        except OSError as exc:
+            raise NotFound(f"--output {output}: cannot write it ({exc.strerror or exc}); give a file in a folder you can write to") from None
         click.echo(f"{output}: message in {result.language} for {result.address}", err=True)
     else:
         sys.stdout.buffer.write(result.message)
