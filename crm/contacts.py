@@ -148,6 +148,8 @@ def edit(
         setattr(contact, name, None)
     for name, value in data.items():
         setattr(contact, name, value)
+    if not (contact.email or contact.first_name or contact.last_name):
+        raise ValidationError("a contact needs at least an email address or a name: keep one of them", "clear")
     session.flush()
     _apply_extras(session, contact, organisation, add_tags, custom or {})
     remove = list(remove_tags)

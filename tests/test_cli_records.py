@@ -209,3 +209,29 @@ def test_errors_write_nothing_on_each_backend(crm_cli_db: Any) -> None:
     assert len(crm_cli_db("orgs", "list", "--json").json()) == 1
     assert crm_cli_db("events", "list", "--json").json() == []
     assert crm_cli_db("interactions", "list", "--json").json() == []
+
+
+def test_org_references_follow_one_rule_everywhere(crm_cli: Any) -> None:
+    """'#5' is the organisation with id 5 in every command; '5' is a name (issue 7)."""
+    lab = crm_cli("orgs", "add", "Lab One", "--json").json()
+    ref = f"#{lab['id']}"
+    added = crm_cli("contacts", "add", "--email", "ann@lab.example", "--org", ref, "--json").json()
+    assert added["organisation"] == "Lab One"
+    fails(crm_cli("contacts", "add", "--email", "bob@lab.example", "--org", str(lab["id"]), ok=False), "--org", f"'#{lab['id']}'")
+    fails(crm_cli("contacts", "add", "--email", "bob@lab.example", "--org", "#99", ok=False), "no organisation #99")
+    assert [c["email"] for c in crm_cli("contacts", "list", "--org", ref, "--json").json()] == ["ann@lab.example"]
+    assert crm_cli("orgs", "show", ref, "--json").json()["name"] == "Lab One"
+    fails(crm_cli("orgs", "show", str(lab["id"]), ok=False), "no organisation named", f"'#{lab['id']}'")
+    fails(crm_cli("contacts", "list", "--org", str(lab["id"]), ok=False), "no organisation named")
+    assert [o["name"] for o in crm_cli("orgs", "list", "--json").json()] == ["Lab One"]  # no organisation "1"
+    assert "#ID" in crm_cli("contacts", "add", "--help").out
+
+
+def test_contacts_add_refuses_control_characters_and_unicode_local_parts(crm_cli: Any) -> None:
+    fails(crm_cli("contacts", "add", "--email", "a@example.org", "--last-name", "Evil\r\nBcc: x@evil.example", ok=False),
+          "--last-name", "line break")
+    fails(crm_cli("contacts", "add", "--email", "zoé@example.org", ok=False), "--email", "ASCII")
+    fails(crm_cli("contacts", "add", "--email", "a@example.org", "--org", "ACME\nLyon", ok=False), "--org", "line break")
+    added = crm_cli("contacts", "add", "--email", "b@example.org", "--city", "Be\u0301ziers", "--json").json()
+    assert added["city"] == "Béziers"
+    assert [c["email"] for c in crm_cli("contacts", "list", "--json").json()] == ["b@example.org"]
