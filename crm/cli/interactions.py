@@ -21,7 +21,8 @@ def group() -> None:
 @click.option("--kind", required=True, help="visit, monthly_meeting, call, 'visite' …")
 @click.option("--when", help='local time "YYYY-MM-DD HH:MM" (CRM_TIMEZONE); default now')
 @click.option("--contact", "contacts", multiple=True, help="participant's email or id (repeatable)")
-@click.option("--org", "organisation", help="organisation id or name (default: the first participant's)")
+@click.option("--org", "organisation", metavar="NAME|#ID",
+              help="organisation: '#5' is the one with id 5, anything else a name (default: the first participant's)")
 @click.option("--by", "led_by", help="who from the cluster team led it")
 @click.option("--event", "event_id", type=int, help="id of the calendar event it belongs to")
 @click.option("--subject")

@@ -35,11 +35,11 @@ def list_(ctx: Context, search: str | None, kind: str | None, as_json: bool) -> 
 
 
 @group.command()
-@click.argument("ref")
+@click.argument("ref", metavar="NAME|#ID")
 @json_option
 @pass_ctx
 def show(ctx: Context, ref: str, as_json: bool) -> None:
-    """Show one organisation (by id or name) and its contacts."""
+    """Show one organisation and its contacts: '#5' is the one with id 5, anything else a name."""
     with ctx.store.transaction() as session:
         data = service.describe(session, service.get(session, ref))
     if as_json:
