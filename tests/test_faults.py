@@ -33,7 +33,7 @@ def pg_url(databases, pg_reason):  # noqa: ANN001, ANN201
 
 def _env(pg_url: str, redis: RedisServer, smtp: SMTPServer, **extra: str) -> dict[str, str]:
     return {"CRM_DATABASE_URL": pg_url, "CRM_BROKER_URL": redis.url, "CRM_SMTP_URL": smtp.url,
-            "CRM_SECRET_KEY": h.SECRET, "CRM_BASE_URL": h.BASE_URL, "CRM_DELIVERY_LEASE_SECONDS": "3",
+            "CRM_SECRET_KEY": h.SECRET, "CRM_BASE_URL": h.BASE_URL, "CRM_DELIVERY_LEASE_SECONDS": "5",
             "CRM_WORKER_THREADS": "1", "CRM_WORKER_PROCESSES": "1", "CRM_DELIVERY_BATCH_SIZE": "50",
             "CRM_RETRY_BASE_SECONDS": "1"} | extra
 
