@@ -87,3 +87,60 @@ def test_segments_on_each_database(crm_cli_db: CrmRunner) -> None:
     crm_cli_db("segments", "create", "to_visit", rule, "--json")
     counted = {r["name"]: r["count"] for r in crm_cli_db("segments", "list", "--count", "--json").json()}
     assert (counted["to_visit"], counted["skeptics"], counted["no_opinion"], counted["external"]) == (1, 1, 2, 1)
+
+
+def test_a_rule_too_large_is_refused_and_never_saved(crm_cli: CrmRunner) -> None:
+    _contacts(crm_cli)
+    cities = "city in (" + ", ".join(f"c{i}" for i in range(1500)) + ")"
+    fails(crm_cli("segments", "create", "big", cities, ok=False), f"crm: rule:{cities.index('c500') + 1}: ",
+          "more than 500 values in one in (…) list")
+    ands = " and ".join(f"city = c{i}" for i in range(500))
+    fails(crm_cli("segments", "create", "big", ands, ok=False), f"rule:{ands.index('city = c100') + 1}: ",
+          "more than 100 conditions")
+    assert crm_cli("segments", "create", "big", ands, ok=False).code == 65
+    assert [r["name"] for r in crm_cli("segments", "list", "--json").json() if r["kind"] == "saved"] == []
+    assert {r["name"]: r["count"] for r in crm_cli("segments", "list", "--count", "--json").json()}["everyone"] == 3
+    largest = "city in (" + ", ".join(["Lyon", *(f"c{i}" for i in range(499))]) + ")"
+    assert crm_cli("segments", "create", "largest", largest, "--json").json()["count"] == 0
+
+
+def test_a_bad_stored_segment_shows_its_error_and_can_be_deleted(crm_cli: CrmRunner) -> None:
+    import sqlite3
+
+    _contacts(crm_cli)
+    crm_cli("segments", "create", "francophones", "language = fr")
+    with sqlite3.connect(crm_cli.cwd / "crm.db") as db:  # as an older version could have stored them
+        db.execute("INSERT INTO segments (name, rule, created_at) VALUES (?, ?, ?)",
+                   ("huge", "city in (" + ", ".join(f"c{i}" for i in range(1500)) + ")", "2026-01-01 00:00:00"))
+        db.execute("INSERT INTO segments (name, rule, created_at) VALUES ('old', 'langage = fr', '2026-01-01 00:00:00')")
+    listed = crm_cli("segments", "list", "--count", "--json")
+    rows = {r["name"]: r for r in listed.json()}
+    assert rows["francophones"]["count"] == 2 and rows["everyone"]["count"] == 3
+    assert rows["huge"]["count"] is None and "more than 500 values" in rows["huge"]["error"]
+    assert rows["old"]["error"].startswith("rule:1: unknown field or function 'langage'")
+    shown = crm_cli("segments", "list", "--count")
+    assert "error: rule:1: unknown field" in shown.out
+    assert shown.err.strip() == ("crm: 2 segment(s) could not be counted: huge, old "
+                                 "(fix or delete them: crm segments delete NAME)")
+    assert crm_cli("segments", "delete", "huge").out.startswith("segment huge deleted: city in (c0, c1")
+    assert crm_cli("segments", "delete", "Old", "--json").json()["name"] == "old"
+    assert "error" not in crm_cli("segments", "list", "--count").out
+
+
+def test_delete(crm_cli: CrmRunner) -> None:
+    _contacts(crm_cli)
+    crm_cli("segments", "create", "acme", "email_domain = acme.example")
+    fails(crm_cli("segments", "delete", "skeptics", ok=False), "crm: 'skeptics' is a built-in segment: it cannot be deleted")
+    missing = crm_cli("segments", "delete", "nobody", ok=False)
+    fails(missing, "no saved segment 'nobody'")
+    assert missing.code == 66
+    (crm_cli.cwd / "news.md").write_text("Bonjour", encoding="utf-8")
+    made = crm_cli("campaigns", "create", "--kind", "newsletter", "--segment", "acme", "--subject", "fr=Hi",
+                   "--content", "fr=news.md", "--json").json()
+    used = crm_cli("segments", "delete", "acme", ok=False)
+    fails(used, f"segment 'acme' is used by campaign #{made['id']} (draft): cancel it first")
+    assert used.code == 65
+    crm_cli("campaigns", "cancel", str(made["id"]))
+    assert crm_cli("segments", "delete", "acme", "--json").json()["rule"] == "email_domain = acme.example"
+    assert [r for r in crm_cli("segments", "list", "--json").json() if r["kind"] == "saved"] == []
+    fails(crm_cli("segments", "delete", "acme", ok=False), "no saved segment 'acme'")

@@ -1,4 +1,4 @@
-"""`crm segments …`: preview a rule or a named segment, save rules under names, list them."""
+"""`crm segments …`: preview a rule or a named segment, save rules under names, list and delete them."""
 
 from __future__ import annotations
 
@@ -62,8 +62,8 @@ def preview(ctx: Context, rule: tuple[str, ...], sample: int, as_json: bool) -> 
 def create(ctx: Context, name: str, rule: tuple[str, ...], description: str | None, as_json: bool) -> None:
     """Save RULE under NAME (validated now, evaluated each time it is used)."""
     with ctx.store.transaction() as session:
-        segment = service.create(session, name, _rule(rule), description)
-        data = service.describe(segment) | {"count": service.count(session, segment.rule)}
+        segment, members = service.save(session, name, _rule(rule), description)
+        data = service.describe(segment) | {"count": members}
     if as_json:
         emit_json(data)
         return
@@ -82,7 +82,26 @@ def list_(ctx: Context, with_counts: bool, as_json: bool) -> None:
         emit_json(rows)
         return
     columns = ["name", "kind", "rule", "description"] + (["count"] if with_counts else [])
+    for row in rows:
+        if "error" in row:
+            row["count"] = f"error: {row['error']}"
     table(f"{len(rows)} segments", columns, [[r.get(c) for c in columns] for r in rows])
+    broken = [r["name"] for r in rows if "error" in r]
+    if broken:
+        click.echo(f"crm: {len(broken)} segment(s) could not be counted: {', '.join(broken)} "
+                   f"(fix or delete them: crm segments delete NAME)", err=True)
+
+
+@group.command()
+@click.argument("name")
+@json_option
+@pass_ctx
+def delete(ctx: Context, name: str, as_json: bool) -> None:
+    """Delete the saved segment NAME (built-in segments stay; a campaign that may still send
+    and names the segment keeps it: cancel the campaign first)."""
+    with ctx.store.transaction() as session:
+        data = service.delete_saved(session, name)
+    emit_json(data) if as_json else click.echo(f"segment {data['name']} deleted: {data['rule']}")
 
 
 def register(cli: click.Group) -> None:

@@ -38,7 +38,10 @@ An empty field matches no value, so ``language != fr``, ``not in`` and ``not`` i
 contacts whose language is unknown. A bad rule raises `SegmentError` (a ValidationError)
 placed at ``rule:COLUMN`` (1-based) or a JSON path, listing the allowed alternatives.
 
-Modules: ast (the tree), allowlist (names and values), parser, printer (`to_text`),
+Size: at most 20,000 characters, 100 conditions, 500 values in one list, 1,000 values in
+all, 12 levels of parentheses and nots (crm.segments.limits), checked while reading.
+
+Modules: ast (the tree), allowlist (names and values), limits (size), parser, printer (`to_text`),
 jsonform (`to_json` / `from_json`), compiler (`compile_rule`), reference (the same meaning
 in plain Python, for tests), builtins (named segments), service (queries and saved segments).
 """
@@ -53,10 +56,12 @@ from crm.segments.service import (
     contact_ids_query,
     count,
     create,
+    delete_saved,
     get,
     list_all,
     preview,
     resolve,
+    save,
 )
 
 __all__ = [
@@ -74,12 +79,14 @@ __all__ = [
     "contact_ids_query",
     "count",
     "create",
+    "delete_saved",
     "from_json",
     "get",
     "list_all",
     "parse",
     "preview",
     "resolve",
+    "save",
     "to_json",
     "to_text",
 ]

@@ -49,12 +49,16 @@ def _known(column: ColumnElement, clause: Clause) -> Clause:
 
 def _language(values: Sequence[str]) -> Clause:
     # "fr" also means the regional variants "fr-CA", "fr-BE"; "pt-BR" means only itself.
+    # Lists are compared with IN, prefixes grouped by length: a list of hundreds of values
+    # stays one flat expression (SQLite refuses OR chains past 1,000 levels).
     column = Contact.language
-    tests: list[Clause] = []
+    tests: list[Clause] = [column.in_(list(values))]
+    prefixes: dict[int, list[str]] = {}
     for value in values:
-        tests.append(column == value)
         if "-" not in value:
-            tests.append(func.substr(column, 1, len(value) + 1) == value + "-")
+            prefixes.setdefault(len(value) + 1, []).append(value + "-")
+    for length, group in sorted(prefixes.items()):
+        tests.append(func.substr(column, 1, length).in_(group))
     return _known(column, or_(*tests))
 
 
@@ -69,17 +73,19 @@ def _tag(values: Sequence[str]) -> Clause:
 
 def _city(values: Sequence[str]) -> Clause:
     lowered = func.lower(Contact.city)
-    return _known(Contact.city, or_(*(lowered == func.lower(v) for v in values)))
-
-
-def _ends_with(text: str) -> str:
-    """A LIKE pattern (escape character /) matching values that end with ``text``."""
-    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return _known(Contact.city, lowered.in_([func.lower(v) for v in values]))
 
 
 def _email_domain(values: Sequence[str]) -> Clause:
+    # "ends with @domain": the last characters of the address, one IN per length of
+    # "@domain" (flat for long lists, where LIKE … OR LIKE … would nest too deep).
     lowered = func.lower(Contact.email)
-    return _known(Contact.email, or_(*(lowered.like(_ends_with("@" + v), escape="/") for v in values)))
+    by_length: dict[int, list[str]] = {}
+    for value in values:
+        by_length.setdefault(len(value) + 1, []).append("@" + value)
+    tests = [func.substr(lowered, func.length(lowered) - (length - 1)).in_(group)
+             for length, group in sorted(by_length.items())]
+    return _known(Contact.email, or_(*tests))
 
 
 FIELD_CLAUSES: dict[str, Callable[[Sequence[str]], Clause]] = {

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from crm.segments import allowlist
-from crm.segments.parser import MAX_DEPTH
+from crm.segments import allowlist, limits
 from crm.segments.ast import (
     EQ,
     LIST_OPERATORS,
@@ -52,7 +51,7 @@ def to_json(rule: Rule) -> dict[str, Any]:
 
 def from_json(obj: Any) -> Rule:
     """JSON (already decoded) -> rule tree, validated; raises `SegmentError` with a JSON path."""
-    return _rule(obj, "$")
+    return _rule(obj, "$", limits.Budget())
 
 
 def _fail(path: str, message: str, allowed: list[str] | tuple[str, ...] = ()) -> SegmentError:
@@ -68,9 +67,16 @@ def _normalised(path: str, normalise, raw: Any) -> Value:  # noqa: ANN001
         raise exc.at(path) from None
 
 
-def _rule(obj: Any, path: str, depth: int = 0) -> Rule:
-    if depth > MAX_DEPTH:
-        raise _fail(path, f"rule nested more than {MAX_DEPTH} levels deep")
+def _within(path: str, check, *args) -> None:  # noqa: ANN001
+    """A size limit of `limits`, placed at ``path``."""
+    try:
+        check(*args)
+    except SegmentError as exc:
+        raise exc.at(path) from None
+
+
+def _rule(obj: Any, path: str, budget: limits.Budget, depth: int = 0) -> Rule:
+    _within(path, limits.check_depth, depth)
     if not isinstance(obj, dict):
         raise _fail(path, f"expected an object with one of {', '.join(_SHAPES)}", _SHAPES)
     shapes = [s for s in _SHAPES if s in obj]
@@ -84,16 +90,17 @@ def _rule(obj: Any, path: str, depth: int = 0) -> Rule:
         items = obj[shape]
         if not isinstance(items, list) or not items:
             raise _fail(f"{path}.{shape}", f"'{shape}' needs a list of at least one rule")
-        rules = [_rule(item, f"{path}.{shape}[{n}]", depth + 1) for n, item in enumerate(items)]
+        rules = [_rule(item, f"{path}.{shape}[{n}]", budget, depth + 1) for n, item in enumerate(items)]
         return all_of(rules) if shape == "and" else any_of(rules)
     if shape == "not":
-        return Not(_rule(obj["not"], f"{path}.not", depth + 1))
+        return Not(_rule(obj["not"], f"{path}.not", budget, depth + 1))
+    _within(path, budget.condition)
     if shape == "field":
-        return _compare(obj, path)
+        return _compare(obj, path, budget)
     return _call(obj, path)
 
 
-def _compare(obj: dict[str, Any], path: str) -> Compare:
+def _compare(obj: dict[str, Any], path: str, budget: limits.Budget) -> Compare:
     name = obj["field"]
     if not isinstance(name, str) or name.lower() not in allowlist.FIELDS:
         raise allowlist.unknown("field", str(name), sorted(allowlist.FIELDS)).at(f"{path}.field")
@@ -107,8 +114,12 @@ def _compare(obj: dict[str, Any], path: str) -> Compare:
     if op in LIST_OPERATORS:
         if not isinstance(raw, list) or not raw:
             raise _fail(f"{path}.value", f"{field.name} {op} needs a list of at least one value")
-        values = [str(_normalised(f"{path}.value[{n}]", field.normalise, v)) for n, v in enumerate(raw)]
+        values = []
+        for n, v in enumerate(raw):
+            _within(f"{path}.value[{n}]", budget.value, n + 1)
+            values.append(str(_normalised(f"{path}.value[{n}]", field.normalise, v)))
         return Compare(field.name, op, tuple(dict.fromkeys(values)))
+    _within(f"{path}.value", budget.value)
     return Compare(field.name, op, (str(_normalised(f"{path}.value", field.normalise, raw)),))
 
 

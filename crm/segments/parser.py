@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from crm.segments import allowlist
+from crm.segments import allowlist, limits
 from crm.segments.ast import (
     EQ,
     IN,
@@ -26,7 +26,7 @@ from crm.segments.ast import (
 )
 
 WORD = r"[^\s(),=!'\"]+"
-MAX_DEPTH = 50  # parentheses and nots inside one another
+MAX_DEPTH = limits.MAX_DEPTH
 _TOKEN = re.compile(
     rf"""(?P<space>\s+)
       | (?P<punct>!=|[(),=])
@@ -87,6 +87,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.index = 0
         self.depth = 0
+        self.budget = limits.Budget()
 
     # -- cursor --
     def peek(self, ahead: int = 0) -> Token:
@@ -105,6 +106,13 @@ class _Parser:
         if token.kind != kind:
             raise self.error(token, f"expected '{kind}' {context}, found {token.shown()}")
         return token
+
+    def within(self, token: Token, check, *args) -> None:  # noqa: ANN001
+        """A size limit of `limits`, placed at ``token``."""
+        try:
+            check(*args)
+        except SegmentError as exc:
+            raise exc.at(place(self.text, token.pos)) from None
 
     def normalised(self, token: Token, normalise, value: str) -> Value:  # noqa: ANN001
         try:
@@ -141,8 +149,7 @@ class _Parser:
         if not (token.is_word("not") or token.kind == "("):
             return self.atom()
         self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise self.error(token, f"rule nested more than {MAX_DEPTH} levels deep")
+        self.within(token, limits.check_depth, self.depth)
         self.take()
         if token.kind == "(":
             inner = self.disjunction()
@@ -158,6 +165,8 @@ class _Parser:
             raise self.error(token, f"expected a field, a function or '(', found {token.shown()}; "
                                     f"allowed: {', '.join(allowlist.words())}", allowlist.words())
         name = token.text.lower()
+        if name in allowlist.FUNCTIONS or name in allowlist.FIELDS:
+            self.within(token, self.budget.condition)
         if name in allowlist.FUNCTIONS:
             return self.call(token, allowlist.FUNCTIONS[name])
         if name in allowlist.FIELDS:
@@ -215,15 +224,16 @@ class _Parser:
         if op in (EQ, NE):
             return Compare(field.name, op, (self.field_value(field, op),))
         self.expect("(", f"after {op}: {field.name} {op} (a, b)")
-        values = [self.field_value(field, op)]
+        values = [self.field_value(field, op, 1)]
         while self.peek().kind == ",":
             self.take()
-            values.append(self.field_value(field, op))
+            values.append(self.field_value(field, op, len(values) + 1))
         self.expect(")", f"to close the list of {field.name} values")
         return Compare(field.name, op, tuple(dict.fromkeys(values)))
 
-    def field_value(self, field: allowlist.Field, op: str) -> str:
+    def field_value(self, field: allowlist.Field, op: str, in_list: int = 0) -> str:
         token = self.peek()
+        self.within(token, self.budget.value, in_list)
         raw = self.value(f"after {field.name} {op}", field.choices)
         return str(self.normalised(token, field.normalise, raw))
 
@@ -236,5 +246,10 @@ class _Parser:
 
 
 def parse(text: str) -> Rule:
-    """Rule text -> rule tree, validated against the allow-list; raises `SegmentError`."""
+    """Rule text -> rule tree, validated against the allow-list and the size `limits`;
+    raises `SegmentError`."""
+    try:
+        limits.check_length(text)
+    except SegmentError as exc:
+        raise exc.at(place(text, limits.MAX_CHARACTERS)) from None
     return _Parser(text).rule()

@@ -11,14 +11,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from crm import fields
 from crm.db import utcnow
 from crm.errors import Conflict, NotFound, ValidationError
-from crm.models import Contact, Segment
+from crm.models import Campaign, CampaignStatus, Contact, Segment
 from crm.segments import allowlist
 from crm.segments.ast import NODE_TYPES, Rule, SegmentError
 from crm.segments.builtins import BUILTINS
@@ -82,9 +82,26 @@ def resolve(session: Session, rule_or_name: Rule | str) -> Rule:
     )
 
 
+# What the databases say when a statement is too large for them (SQLite: expression depth,
+# parser stack, variables; PostgreSQL: stack depth, parameters). The size limits keep rules
+# far from these; this is the safety net that names the rule rather than the database.
+_TOO_LARGE = ("too large", "stack overflow", "too many", "stack depth", "too complex", "parameters must be")
+
+
+def too_large(exc: DBAPIError) -> bool:
+    """The database refused a statement because of its size (not a lost connection)."""
+    return not exc.connection_invalidated and any(word in str(exc.orig).lower() for word in _TOO_LARGE)
+
+
 def count(session: Session, rule: Rule | str, *, now: datetime | None = None) -> int:
     query = contact_ids_query(resolve(session, rule), now)
-    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    try:
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    except DBAPIError as exc:
+        if too_large(exc):
+            reason = str(exc.orig).strip().splitlines()[0]
+            raise SegmentError(f"the database cannot evaluate this rule ({reason}); make it smaller", "rule") from None
+        raise
 
 
 def _person(contact: Contact) -> dict[str, Any]:
@@ -119,21 +136,67 @@ def get(session: Session, name: str) -> Segment:
 
 def create(session: Session, name: str, rule_text: str, description: str | None = None) -> Segment:
     """Save a rule under a name; the rule is validated now and stored in its canonical text."""
+    return save(session, name, rule_text, description)[0]
+
+
+def save(session: Session, name: str, rule_text: str, description: str | None = None, *,
+         now: datetime | None = None) -> tuple[Segment, int]:
+    """`create`, and how many contacts the rule selects now: the rule is counted by the
+    database before the segment is stored, so a rule the database cannot run is never saved.
+    Stored in the caller's transaction: an error leaves nothing behind."""
     key = slug(name)
     if key in BUILTINS:
         raise Conflict(f"{key!r} is a built-in segment: choose another name")
     if allowlist.is_reserved(key):
         raise ValidationError(f"{key!r} is a word of the rule language: choose another name", "name")
     rule = parse(rule_text)
+    canonical = to_text(rule)
+    try:
+        parse(canonical)  # what is stored must read back (the canonical text can be longer)
+    except SegmentError as exc:
+        raise SegmentError(f"{exc.message} (once written in full: {exc.where})", "rule") from None
     if session.scalar(select(Segment.id).where(Segment.name == key)) is not None:
         raise Conflict(f"a segment named {key!r} already exists")
-    segment = Segment(name=key, rule=to_text(rule), description=(description or "").strip() or None)
+    members = count(session, rule, now=now)
+    segment = Segment(name=key, rule=canonical, description=(description or "").strip() or None)
+    session.add(segment)
     try:
-        with session.begin_nested():
-            session.add(segment)
-    except IntegrityError:  # created concurrently under the same name
+        # No savepoint: on SQLite (pysqlite) releasing the first savepoint of a transaction
+        # commits it, which stored segments whose creation then failed.
+        session.flush()
+    except IntegrityError:  # created concurrently under the same name; the caller rolls back
         raise Conflict(f"a segment named {key!r} already exists") from None
-    return segment
+    return segment, members
+
+
+_OPEN = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+
+
+def _refers_to(segment_text: str, key: str) -> bool:
+    """Whether a campaign's segment (a name or a rule, as typed) is the saved segment ``key``."""
+    text = segment_text.strip()
+    return bool(_ONE_WORD.fullmatch(text)) and any(c.isalnum() for c in text) and fields.slug(text) == key
+
+
+def delete_saved(session: Session, name: str) -> dict[str, Any]:
+    """Delete a saved segment. Built-in segments cannot be deleted. A campaign that may still
+    send (draft, scheduled, sending, paused) and names the segment keeps it: cancel the
+    campaign first. Finished and cancelled campaigns keep the name as a record only."""
+    key = slug(name)
+    if key in BUILTINS:
+        raise Conflict(f"{key!r} is a built-in segment: it cannot be deleted")
+    segment = get(session, name)
+    users = [
+        c for c in session.scalars(select(Campaign).where(Campaign.status.in_(_OPEN)).order_by(Campaign.id))
+        if _refers_to(c.segment, key)
+    ]
+    if users:
+        shown = ", ".join(f"#{c.id} ({c.status.value})" for c in users)
+        raise Conflict(f"segment {key!r} is used by campaign {shown}: cancel it first "
+                       f"(`crm campaigns cancel ID`), or keep the segment")
+    data = describe(segment)
+    session.execute(delete(Segment).where(Segment.id == segment.id))
+    return data
 
 
 def describe(segment: Segment) -> dict[str, Any]:
@@ -157,5 +220,21 @@ def list_all(session: Session, *, counts: bool = False, now: datetime | None = N
     if counts:
         moment = now or utcnow()
         for row in rows:
-            row["count"] = count(session, parse(row["rule"]), now=moment)
+            row["count"], error = _count_row(session, row, moment)
+            if error:
+                row["error"] = error
     return rows
+
+
+def _count_row(session: Session, row: dict[str, Any], now: datetime) -> tuple[int | None, str | None]:
+    """One row's count, or the error that stops it: one bad stored segment must not stop
+    the listing. A savepoint keeps the transaction usable after a database error."""
+    try:
+        with session.begin_nested():
+            return count(session, parse(row["rule"]), now=now), None
+    except SegmentError as exc:
+        return None, f"{exc.where}: {exc.message}" if exc.where else exc.message
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise
+        return None, "the database cannot evaluate this rule: " + str(exc.orig).strip().splitlines()[0]
