@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 from crm import signing
 from crm.delivery.compose import Composer
 from crm.delivery.engine import Engine, EngineConfig
-from crm.errors import ServiceUnavailable
 from crm.delivery.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from crm.errors import ServiceUnavailable
 from crm.mail.outbox import OutboxTransport
 from crm.mail.smtp import SMTPTransport
 from crm.mail.transport import Transport
