@@ -20,7 +20,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.errors import ConfigError
 
-PUBLIC_DEFAULT_SECRET = "change-me-in-production"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DATABASES = "sqlite:///path/to/crm.db or postgresql+psycopg://user:pass@host/db"
@@ -41,9 +40,10 @@ class Settings(BaseSettings):
         None, description="smtp://user:pass@host:port (smtps:// for TLS); unset = .eml outbox"
     )
     outbox_dir: Path = Field(Path("outbox"), description="where .eml files go without SMTP")
-    secret_key: str = Field(
-        PUBLIC_DEFAULT_SECRET,
-        description="signs unsubscribe, tracking and RSVP links",
+    secret_key: str | None = Field(
+        None,
+        description="signs unsubscribe, tracking and RSVP links; required with CRM_SMTP_URL "
+                    "(unset: a random one kept in ./.crm-secret, see crm.signing)",
     )
     base_url: str = Field("http://localhost:8000", description="public URL of `crm serve`")
     timezone: str = Field("Europe/Paris", description="the cluster's local time zone")
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     sql_echo: bool = Field(False, description="log every SQL statement")
     from_address: str = Field("animation@cluster.example.org", max_length=254, description="sender of campaigns")
     from_name: str | None = Field(None, max_length=200, description="sender name (default: the cluster's name)")
-    rate_limit: float | None = Field(None, gt=0, le=100_000,
+    rate_limit: float | None = Field(None, ge=0.001, le=10_000,
                                      description="messages per second over all campaigns and workers")
     delivery_batch_size: int = Field(100, ge=1, le=10_000, description="deliveries a worker claims at once")
     delivery_lease_seconds: float = Field(60.0, ge=5, le=86_400,
