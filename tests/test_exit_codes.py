@@ -175,3 +175,13 @@ def test_a_schema_from_a_newer_release_is_refused(crm: CrmRunner) -> None:
     result = crm("contacts", "list", ok=False)
     assert result.code == 78 and "'9999_future'" in result.err and "upgrade crm" in result.err
     assert snapshot(url) == before
+
+
+def test_names_that_look_like_markup_are_printed_as_they_are(crm: CrmRunner) -> None:
+    """rich reads "[/b]" as markup: an unbalanced tag in a name made every listing fail."""
+    crm("orgs", "add", "[/b] Les Jardins [bold]")
+    crm("contacts", "add", "--email", "m@example.org", "--first-name", "[red]Anne[/]", "--org", "[/b] Les Jardins [bold]")
+    listed = crm("orgs", "list")
+    assert "[/b] Les Jardins [bold]" in listed.out
+    shown = crm("contacts", "show", "m@example.org")
+    assert "[red]Anne[/]" in shown.out

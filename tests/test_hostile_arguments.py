@@ -57,7 +57,7 @@ TEMPLATED = ["fr=Bonjour", "fr={{ 7*7 }}", "fr={{ contact.first_name|truncate(99
              "fr={{ ''.__class__ }}", "fr=" + "x" * 2000, "ar=مرحبا", "fr=\r\nBcc: x", "fr", "=", "en={{ event.title }}"]
 FIELDS = ["Effectif=120", "=cmd|' /C calc'!A0=1", "a", "x=", "=", "@SUM(1+1)=2", "Effectif=" + "9" * 400, "a=b=c"]
 DELIMITERS = ["\\t", "\t", ";", ",", "||", "", "\\x00", "|", "\\", "\"", "\n"]
-TEXTS = ["", " ", "%", "_", "*", "'", "\"", "\\t", "\r\n", "{{ 7*7 }}", "=HYPERLINK(\"x\")", "a" * 5000, "\u200f",
+TEXTS = ["", " ", "[/b]", "%", "_", "*", "'", "\"", "\\t", "\r\n", "{{ 7*7 }}", "=HYPERLINK(\"x\")", "a" * 5000, "\u200f",
          "e\u0301", "😀", "🇫🇷", "\u0000".replace("\u0000", "\\0"), "NULL", "-", "--", "-h", "fr", "en", "ar",
          "visit", "newsletter", "member_company", "high", "low", "skeptic", "agrifood", "Lyon"]
 odd_text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40)

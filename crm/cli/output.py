@@ -12,6 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 
@@ -27,12 +28,18 @@ def emit_json(data: Any) -> None:
 
 
 def table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    grid = Table(title=title, show_lines=False, header_style="bold")
+    grid = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
     for column in columns:
         grid.add_column(column, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if v is None else str(v) for v in row))
+        grid.add_row(*(_cell(v) for v in row))
     console.print(grid)
+
+
+def _cell(value: Any) -> Text:
+    """A value shown as it is: rich would read "[b]" or "[/x]" in a name as markup (and fail
+    on an unbalanced one)."""
+    return Text("" if value is None else str(value))
 
 
 def pairs(data: dict[str, Any]) -> None:
@@ -44,7 +51,7 @@ def pairs(data: dict[str, Any]) -> None:
             value = ", ".join(f"{k}={v}" for k, v in value.items()) or "-"
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value) or "-"
-        grid.add_row(key, "-" if value is None else str(value))
+        grid.add_row(_cell(key), _cell("-" if value is None else value))
     console.print(grid)
 
 
