@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm import fields
 from crm.campaigns import status as campaign_status
 from crm.campaigns.materialise import materialise
-from crm.db import utcnow
+from crm.db import possible_id, utcnow
 from crm.delivery import ratelimit
 from crm.errors import NotFound, ValidationError
 from crm.models import Event
@@ -24,7 +24,6 @@ from crm.segments import service as segments
 from crm.vocabulary import choices, fold
 
 
-MAX_ID = 2**63 - 1
 
 
 class Preparer(Protocol):
@@ -169,12 +168,6 @@ def create(
 def _length(column: Any) -> int:
     """The most characters a column holds (PostgreSQL refuses more; SQLite would keep them)."""
     return column.property.columns[0].type.length
-
-
-def possible_id(value: int) -> bool:
-    """Whether a row could have this id (a BIGINT): an id out of range names nothing, and
-    the database would refuse the query rather than find nothing."""
-    return 0 < value <= MAX_ID
 
 
 def get(session: Session, campaign_id: int) -> Campaign:
