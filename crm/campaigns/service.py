@@ -24,8 +24,6 @@ from crm.segments import service as segments
 from crm.vocabulary import choices, fold
 
 
-
-
 class Preparer(Protocol):
     def prepare(self, kind: str, content: Content) -> Any: ...
 
