@@ -10,6 +10,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
+from crm import fields
 from crm.db import insert_rows, utcnow
 from crm.errors import ValidationError
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact
@@ -62,8 +63,8 @@ def record(
         topic=topic,
         action=action,
         source=source,
-        proof=proof,
-        recorded_by=recorded_by,
+        proof=fields.text(proof, "proof", multiline=True) or None if proof is not None else None,
+        recorded_by=fields.text(recorded_by, "by", limit=120) or None if recorded_by is not None else None,
         at=at or utcnow(),
     )
     session.add(event)

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from crm import consent, custom_fields, fields, organisations, perception, tags
+from crm.db import possible_id
 from crm.errors import Conflict, NotFound, ValidationError
 from crm.models import Contact, Tag, TargetGroup, contact_tags
 
@@ -75,7 +76,10 @@ def find_by_email(session: Session, address: str) -> Contact | None:
 def get(session: Session, ref: str | int) -> Contact:
     """By id or by email address."""
     text = str(ref).strip()
-    contact = session.get(Contact, int(text)) if text.isdigit() else find_by_email(session, text)
+    if text.isascii() and text.isdigit():  # an id; one out of range names nobody (and would overflow the driver)
+        contact = session.get(Contact, int(text)) if possible_id(int(text)) else None
+    else:
+        contact = find_by_email(session, text)
     if contact is None:
         raise NotFound(f"no contact {text!r}")
     return contact

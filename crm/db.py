@@ -34,6 +34,16 @@ NAMING_CONVENTION = {
 }
 
 
+# The largest id any table can hold (a BIGINT). A larger number names nothing, and would make
+# the database (or the SQLite driver) refuse the query instead of finding nothing.
+MAX_ID = 2**63 - 1
+
+
+def possible_id(value: int) -> bool:
+    """Whether a row could have this id: 1 to `MAX_ID`."""
+    return 0 < value <= MAX_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm import contacts as contact_service
-from crm import organisations
+from crm import fields, organisations
+from crm.db import possible_id
 from crm.errors import NotFound, ValidationError
 from crm.models import Event, Interaction, InteractionKind, interaction_contacts
 from crm.vocabulary import choices, fold
@@ -48,15 +49,23 @@ def log(
         org_id: int | None = people[0].organisation_id
     else:
         org_id = org.id if org else None
-    if event_id is not None and session.get(Event, event_id) is None:
-        raise NotFound(f"no event {event_id}")
+    if event_id is not None and (not possible_id(event_id) or session.get(Event, event_id) is None):
+        raise NotFound(f"no event {event_id} (see `crm events list`)")
     interaction = Interaction(
-        kind=kind, occurred_at=occurred_at, led_by=led_by, organisation_id=org_id,
-        event_id=event_id, subject=subject, notes=notes, outcome=outcome, contacts=people,
+        kind=kind, occurred_at=occurred_at, led_by=_text(led_by, "by", 120), organisation_id=org_id,
+        event_id=event_id, subject=_text(subject, "subject", 300), notes=_text(notes, "notes", None, multiline=True),
+        outcome=_text(outcome, "outcome", None, multiline=True), contacts=people,
     )
     session.add(interaction)
     session.flush()
     return interaction
+
+
+def _text(raw: str | None, field: str, limit: int | None, *, multiline: bool = False) -> str | None:
+    """Free text at the door (NFC, no NUL or control characters), empty = none."""
+    if raw is None:
+        return None
+    return fields.text(raw, field, multiline=multiline, limit=limit) or None
 
 
 def list_recent(

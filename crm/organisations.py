@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm import fields
+from crm.db import possible_id
 from crm.errors import Conflict, NotFound, ValidationError
 from crm.models import Contact, Organisation, OrganisationKind
 
@@ -35,6 +36,11 @@ def _id_ref(ref: str | int) -> int | None:
     if text.startswith("#") and text[1:].strip().isdigit():
         return int(text[1:].strip())
     return None
+
+
+def _by_id(session: Session, org_id: int) -> Organisation | None:
+    """An id out of range names nothing (and would overflow the driver)."""
+    return session.get(Organisation, org_id) if possible_id(org_id) else None
 
 
 def _digits_hint(text: str) -> str:
@@ -110,7 +116,7 @@ def get(session: Session, ref: str | int) -> Organisation:
     One rule for every `--org` option: a bare '5' is a name, never an id.
     """
     org_id = _id_ref(ref)
-    org = session.get(Organisation, org_id) if org_id is not None else find(session, str(ref))
+    org = _by_id(session, org_id) if org_id is not None else find(session, str(ref))
     if org is None:
         raise NotFound(
             f"no organisation #{org_id}: see `crm orgs list` for the ids" if org_id is not None
@@ -124,7 +130,7 @@ def resolve(session: Session, ref: str, *, option: str = "--org") -> int:
     name. '#5' must exist; a new name made of digits only is refused (the '#' was forgotten)."""
     org_id = _id_ref(ref)
     if org_id is not None:
-        if session.get(Organisation, org_id) is None:
+        if _by_id(session, org_id) is None:
             raise NotFound(f"{option} {ref.strip()}: no organisation #{org_id}: see `crm orgs list` for the ids")
         return org_id
     name = clean_name(ref, option)
@@ -145,7 +151,8 @@ def resolve(session: Session, ref: str, *, option: str = "--org") -> int:
 def list_all(session: Session, *, search: str | None = None, kind: OrganisationKind | None = None) -> list[Organisation]:
     query = select(Organisation).order_by(func.lower(Organisation.name))
     if search:
-        query = query.where(func.lower(Organisation.name).contains(search.lower()))
+        # literally: % and _ typed in a search are characters, not LIKE wildcards
+        query = query.where(func.lower(Organisation.name).contains(search.lower(), autoescape=True))
     if kind:
         query = query.where(Organisation.kind == kind)
     return list(session.scalars(query))

@@ -12,6 +12,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
+from crm import fields
 from crm.db import utcnow
 from crm.errors import ValidationError
 from crm.models import (
@@ -62,8 +63,8 @@ def assess(
         credibility=credibility,
         interest=interest,
         source=source,
-        author=author,
-        note=note,
+        author=fields.text(author, "by", limit=120) or None if author is not None else None,
+        note=fields.text(note, "note", multiline=True) or None if note is not None else None,
         assessed_at=at or utcnow(),
     )
     session.add(assessment)

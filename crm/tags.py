@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from crm import fields
 from crm.db import insert_rows
 from crm.errors import ValidationError
 from crm.models import Tag, contact_tags
@@ -15,7 +16,7 @@ _CHUNK = 500
 
 
 def clean(name: str) -> str:
-    tag = " ".join(name.split()).lower()
+    tag = fields.text(" ".join(name.split()), "tags").lower()  # NFC, no control characters
     if not tag or len(tag) > 80:
         raise ValidationError(f"invalid tag {name!r}: 1 to 80 characters", "tags")
     return tag

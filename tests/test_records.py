@@ -79,8 +79,8 @@ def test_event_times_are_stored_utc_and_shown_local(session: Session) -> None:
     ("change", "field", "message"),
     [
         ({"ends_at": _at(12, 9)}, "end", "ends before it starts"),
-        ({"capacity": 0}, "capacity", "positive"),
-        ({"capacity": -5}, "capacity", "positive"),
+        ({"capacity": 0}, "capacity", "from 1 to"),
+        ({"capacity": -5}, "capacity", "from 1 to"),
         ({"title": "  "}, "title", "title"),
         ({"timezone": "Paris"}, "timezone", "time zone"),
         ({"online_url": "javascript:alert(1)"}, "online_url", "https://"),

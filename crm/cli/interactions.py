@@ -53,7 +53,7 @@ def log(ctx: Context, kind: str, when: str | None, contacts: tuple[str, ...], or
 @click.option("--kind", help="only this kind")
 @click.option("--since", help="from this local date/time (inclusive)")
 @click.option("--until", help="to this local date (inclusive) or date/time (exclusive)")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1, max=100_000), default=100, show_default=True)
 @json_option
 @pass_ctx
 def list_(ctx: Context, contact: str | None, kind: str | None, since: str | None, until: str | None,

@@ -75,7 +75,10 @@ def _perception(raw: str) -> PerceptionSegment | None:
 
 def _text(label: str, limit: int) -> Callable[[str], str]:
     def normalise(raw: str) -> str:
-        value = " ".join(raw.split())
+        try:  # as the value is stored: NFC, no control characters
+            value = fields.text(" ".join(raw.split()), label)
+        except ValidationError as exc:
+            raise SegmentError(f"{label} {raw!r}: {exc.message}") from None
         if not value or len(value) > limit:
             raise SegmentError(f"{label} {raw!r}: 1 to {limit} characters")
         return value
@@ -146,9 +149,12 @@ def day_start(value: str) -> datetime:
 
 def _event_id(raw: str) -> int:
     text = str(raw).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise SegmentError(f"event {raw!r}: give the event's number")
+    if not text.isascii() or not text.isdigit() or not 0 < int(text) <= _MAX_ID:
+        raise SegmentError(f"event {raw!r}: give the event's number (see `crm events list`)")
     return int(text)
+
+
+_MAX_ID = 2**31 - 1  # events.id is an INTEGER
 
 
 def _topic(raw: str) -> str:

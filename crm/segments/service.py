@@ -25,8 +25,10 @@ from crm.segments.builtins import BUILTINS
 from crm.segments.compiler import compile_rule
 from crm.segments.parser import WORD, parse
 from crm.segments.printer import to_text
+from crm.vocabulary import fold
 
 _ONE_WORD = re.compile(WORD)
+MAX_NAME = 80  # fields.slug keeps 80 characters: a longer name would be cut, and then mean another
 
 
 def contact_ids_query(rule: Rule | str, now: datetime | None = None) -> Select[tuple[int]]:
@@ -42,9 +44,12 @@ def contact_ids_query(rule: Rule | str, now: datetime | None = None) -> Select[t
 def slug(name: str) -> str:
     """A segment's name as stored and looked up: 'Agrifood Skeptics' -> 'agrifood_skeptics'."""
     try:
-        return fields.slug(name)
+        key = fields.slug(name)
     except ValidationError:
         raise ValidationError(f"invalid segment name {name!r}: use letters, digits and _", "name") from None
+    if len(fold(name).replace(" ", "_")) > MAX_NAME:
+        raise ValidationError(f"segment name longer than {MAX_NAME} characters: shorten it", "name")
+    return key
 
 
 def _saved_rule(segment: Segment) -> Rule:
