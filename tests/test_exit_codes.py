@@ -185,3 +185,37 @@ def test_names_that_look_like_markup_are_printed_as_they_are(crm: CrmRunner) -> 
     assert "[/b] Les Jardins [bold]" in listed.out
     shown = crm("contacts", "show", "m@example.org")
     assert "[red]Anne[/]" in shown.out
+
+
+@pytest.mark.parametrize(("typed", "sent"), [("\\t", "\t"), ("tab", "\t"), (";", ";"), ("|", "|")])
+def test_a_delimiter_typed_as_an_escape_or_a_word(crm: CrmRunner, typed: str, sent: str) -> None:
+    crm("contacts", "export", "out.csv", "--delimiter", typed)
+    header = (crm.cwd / "out.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith(f"first_name{sent}last_name{sent}email")
+    crm("contacts", "import", "out.csv", "--delimiter", typed)
+
+
+@pytest.mark.parametrize("typed", ["ab", '"', "x", ""])
+def test_a_delimiter_that_cannot_be_is_a_usage_error(crm: CrmRunner, typed: str) -> None:
+    for args in (["contacts", "export", "out.csv"], ["contacts", "import", "news.md"]):
+        result = crm(*args, "--delimiter", typed, ok=False)
+        assert result.code == 64 and "--delimiter" in result.err and "Traceback" not in result.err, result.err
+    assert not (crm.cwd / "out.csv").exists()
+
+
+def test_a_device_or_a_pipe_is_not_read_forever(crm: CrmRunner) -> None:
+    """/dev/zero used to be read until the kernel killed crm."""
+    result = crm("contacts", "import", "/dev/zero", ok=False, timeout=30)
+    assert result.code == 65 and "not a regular file" in result.err
+
+
+def test_a_failed_export_leaves_the_earlier_file_whole(crm: CrmRunner) -> None:
+    crm("contacts", "export", "out.csv")
+    earlier = (crm.cwd / "out.csv").read_bytes()
+    crm.env["CRM_DATABASE_URL"] = "postgresql+psycopg://postgres@127.0.0.1:1/test"
+    failed = crm("contacts", "export", "out.csv", ok=False)
+    assert failed.code == 69
+    assert (crm.cwd / "out.csv").read_bytes() == earlier
+    assert sorted(p.name for p in crm.cwd.iterdir() if "out" in p.name) == ["out.csv"]
+    missing = crm("contacts", "export", "no-folder/out.csv", ok=False)
+    assert missing.code == 66 and "no-folder does not exist" in missing.err

@@ -8,7 +8,7 @@ from crm import contacts as service
 from crm import fields, tags
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import emit_json, json_option, pairs, progress_counter, table
-from crm.errors import ValidationError
+from crm.errors import NotFound, ValidationError
 
 _FIELD_OPTIONS = [
     ("--first-name", "first_name"), ("--last-name", "last_name"), ("--email", "email"),
@@ -169,7 +169,10 @@ def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, 
     from crm import consent
     from crm.imports.service import import_contacts
 
+    from crm.csv_dialect import delimiter as typed_delimiter
+
     topics = consent.topics(consent_topics) if consent_topics else []
+    delimiter = typed_delimiter(delimiter) if delimiter is not None else None
     with progress_counter("reading rows", enabled=not as_json) as tick, ctx.store.transaction() as session:
         result = import_contacts(
             session, file, dry_run=dry_run, keep_extra_columns=extra_columns == "keep",
@@ -195,19 +198,33 @@ def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, 
 
 @group.command()
 @click.argument("output", type=click.Path(dir_okay=False, allow_dash=True), default="-")
-@click.option("--delimiter", default=",", show_default=True, help="',' or ';' (French Excel)")
+@click.option("--delimiter", default=",", show_default=True, help="',' or ';' (French Excel), '|', '\\t' (tab)")
 @pass_ctx
 def export(ctx: Context, output: str, delimiter: str) -> None:
     """Export every contact as CSV (UTF-8 with BOM; formula-safe, headers included; every field
     of the contact and its organisation, custom fields with their type: re-imports exactly)."""
+    import os
     import sys
+    from pathlib import Path
 
+    from crm.csv_dialect import delimiter as typed_delimiter
     from crm.exports import export_contacts
 
+    delimiter = typed_delimiter(delimiter)
     if output == "-":
         with ctx.store.transaction() as session:
             export_contacts(session, sys.stdout, delimiter=delimiter)
         return
-    with open(output, "w", encoding="utf-8-sig", newline="") as out, ctx.store.transaction() as session:
-        count = export_contacts(session, out, delimiter=delimiter)
+    # Written beside the target and renamed at the end: a failed export leaves no half file
+    # and never truncates an earlier one.
+    target = Path(output)
+    if not target.parent.is_dir():
+        raise NotFound(f"{output}: the folder {target.parent} does not exist")
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        with open(partial, "w", encoding="utf-8-sig", newline="") as out, ctx.store.transaction() as session:
+            count = export_contacts(session, out, delimiter=delimiter)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     click.echo(f"{count} contacts written to {output}", err=True)

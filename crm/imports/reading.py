@@ -32,8 +32,9 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from crm.errors import ImportFileError
+from crm.errors import ImportFileError, NotFound
 
 _DELIMITERS = (";", ",", "\t", "|")
 _EXCEL_SEP = re.compile(r"^\ufeff?sep=(.)\s*$")
@@ -45,6 +46,25 @@ class Decoded:
     text: str
     encoding: str
     bad_lines: dict[int, str] = field(default_factory=dict)  # physical line -> why it is rejected
+
+
+MAX_FILE_BYTES = 256 * 1024 * 1024  # about 2.5 million contact rows; larger files are split
+
+
+def file_bytes(path: Path) -> bytes:
+    """The file's content, refused whole when it is not a regular file (a folder, a device
+    such as /dev/zero, a pipe that never ends) or larger than the import reads at once."""
+    if path.is_dir():
+        raise NotFound(f"{path}: is a folder, not a file")
+    if not path.exists():
+        raise NotFound(f"{path}: no such file")
+    if not path.is_file():
+        raise ImportFileError(f"{path}: not a regular file (a device or a pipe); save the CSV to a file first")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ImportFileError(f"{path}: {size:,} bytes is more than one import reads "
+                              f"({MAX_FILE_BYTES // 2**20} MiB): split the file")
+    return path.read_bytes()
 
 
 def _line_of(data: bytes, offset: int) -> int:

@@ -141,7 +141,7 @@ def import_contacts(
 ) -> ImportResult:
     path = Path(path)
     name = path.name
-    decoded = reading.decode(path.read_bytes(), name, encoding)
+    decoded = reading.decode(reading.file_bytes(path), name, encoding)
     records = reading.records(decoded.text, name, delimiter, decoded.bad_lines)
     columns = headers.map_header(records.header, name, records.header_line)
     result = ImportResult(name, decoded.encoding, records.delimiter, dry_run)
