@@ -132,6 +132,8 @@ def main() -> None:
             "CRM_DATABASE_URL": url, "CRM_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
             "CRM_SMTP_URL": f"smtp://127.0.0.1:{sink_port}?tls=off", "CRM_WORKER_PROCESSES": str(args.workers),
             "CRM_WORKER_THREADS": str(args.threads), "CRM_DELIVERY_BATCH_SIZE": "200",
+            # real SMTP: the links need a secret of our own and a public address (crm.signing)
+            "CRM_SECRET_KEY": "benchmark-" + "k" * 40, "CRM_BASE_URL": "https://crm.pole-agri-ouest.eu",
         }
         tmp = Path(tempfile.mkdtemp())
         # The `crm` installed next to this interpreter (not a version manager's shim, whose
