@@ -23,6 +23,7 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
     a dramatiq worker on the queue, as many processes as you like. Without: one process
     that sends in-process (run only one)."""
     from crm.delivery import runtime
+    from crm.delivery.outage import Looking
 
     settings = get_settings()
     runtime.transport(settings)  # real mail needs a secret and a public base URL (ConfigError)
@@ -47,6 +48,7 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
     runner.queue_prefetch = threads
     runner.start()
     click.echo(f"crm worker: {threads} thread(s) on {settings.broker_url.split('@')[-1]}", err=True)
+    looking = Looking("watchdog")
     try:
         while not stop.wait(watch_interval):
             try:
@@ -55,8 +57,9 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
                     stalled = watch.needing_workers(session)
                 for campaign_id in stalled:
                     actors.enqueue(campaign_id)
-            except Exception:  # noqa: BLE001 - the broker or database may be restarting: look again later
-                logging.getLogger("crm.worker").exception("watchdog pass failed; retrying")
+                looking.succeeded()
+            except Exception as error:  # noqa: BLE001 - the broker or database may be restarting: look again later
+                looking.failed(error)
     finally:
         runner.stop()
 
@@ -65,6 +68,7 @@ def _in_process(ctx: Context, watch_interval: float) -> None:
     """No broker: every `watch_interval`, start the due scheduled campaigns and send a slice
     of each campaign with work and nobody on it, here."""
     from crm.delivery import local, runtime
+    from crm.delivery.outage import Looking
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
@@ -72,12 +76,14 @@ def _in_process(ctx: Context, watch_interval: float) -> None:
         signal.signal(sig, lambda *_: stop.set())
     engine = runtime.engine(ctx.store, get_settings())
     click.echo("crm worker: in-process (no CRM_BROKER_URL); run only one", err=True)
+    looking = Looking("worker pass")
     try:
         while True:
             try:
                 more = local.run_due(ctx.store.sessions, engine)
-            except Exception:  # noqa: BLE001 - the database may be restarting: look again later
-                logging.getLogger("crm.worker").exception("worker pass failed; retrying")
+                looking.succeeded()
+            except Exception as error:  # noqa: BLE001 - the database may be restarting: look again later
+                looking.failed(error)
                 more = False
             if stop.wait(0 if more else watch_interval):
                 return

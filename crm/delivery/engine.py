@@ -25,6 +25,7 @@ from crm.db import utcnow
 from crm.delivery import claim, recipients
 from crm.delivery.compose import Composer
 from crm.delivery.ledger import Fate, Ledger, Outcome
+from crm.delivery.outage import database_away, retrying
 from crm.delivery.ratelimit import RateLimiter
 from crm.errors import CRMError, ValidationError
 from crm.mail.message import message_id_for
@@ -33,6 +34,8 @@ from crm.models.campaigns import Campaign, CampaignStatus
 from crm.models.deliveries import OPEN_STATUSES, Delivery, DeliveryStatus
 
 log = logging.getLogger("crm.delivery")
+
+DATABASE_RETRY_SECONDS = 2.0  # a campaign whose database is away is looked at again this soon
 
 
 @dataclass
@@ -49,9 +52,9 @@ class EngineConfig:
 class BatchReport:
     claimed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    stopped: str | None = None  # idle | paused | cancelled | finished | transport_down | waiting
+    stopped: str | None = None  # idle | paused | cancelled | finished | transport_down | database_down | waiting
     next_due: datetime | None = None
-    detail: str | None = None  # transport_down: why (the server that cannot be reached)
+    detail: str | None = None  # transport_down, database_down: why (the server that cannot be reached)
 
     def add(self, fate: str) -> None:
         self.counts[fate] = self.counts.get(fate, 0) + 1
@@ -136,8 +139,7 @@ class Engine:
         lease_renewed = time.monotonic()
         for index, row in enumerate(batch):
             if time.monotonic() - lease_renewed > self.config.lease.total_seconds() / 3:
-                with self.sessions.begin() as session:
-                    claim.extend_lease(session, ledger.worker, [r.id for r in batch[index:]], utcnow() + self.config.lease)
+                retrying(lambda rest=batch[index:]: self._extend(ledger.worker, rest), holding=ledger.worker)
                 lease_renewed = time.monotonic()
             self.limiter.acquire(limits)
             if not ledger.start(row):
@@ -184,10 +186,18 @@ class Engine:
             return Outcome(Fate.RELEASE, str(exc))
         return Outcome(_FATES[result.status], result.detail, message_id, address, language)
 
+    def _extend(self, worker: str, rest: list[claim.Claimed]) -> None:
+        with self.sessions.begin() as session:
+            claim.extend_lease(session, worker, [r.id for r in rest], utcnow() + self.config.lease)
+
     def _release(self, ledger: Ledger, rest: list[claim.Claimed]) -> None:
         ledger.flush()
-        with self.sessions.begin() as session:
-            claim.release(session, ledger.worker, [r.id for r in rest])
+
+        def give_back() -> None:
+            with self.sessions.begin() as session:
+                claim.release(session, ledger.worker, [r.id for r in rest])
+
+        retrying(give_back, holding=ledger.worker)
 
     def _campaign_status(self, campaign_id: int) -> CampaignStatus:
         with self.sessions() as session:
@@ -212,7 +222,15 @@ class Engine:
         total = BatchReport()
         started = time.monotonic()
         while True:
-            report = self.run_batch(campaign_id)
+            try:
+                report = self.run_batch(campaign_id)
+            except Exception as error:  # noqa: BLE001 - a database away is waited out by the caller
+                if not database_away(error):
+                    raise
+                # Nothing is held here: a batch's outcomes are written (waiting for the
+                # database) before `run_batch` lets any error out.
+                reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+                report = BatchReport(stopped="database_down", detail=reason[0][:300] if reason else "")
             total.claimed += report.claimed
             for fate, n in report.counts.items():
                 total.counts[fate] = total.counts.get(fate, 0) + n
@@ -230,4 +248,6 @@ def follow_up_delay(report: BatchReport, now: datetime | None = None) -> float |
         return max((report.next_due - (now or utcnow())).total_seconds(), 0.5)
     if report.stopped == "transport_down":
         return 15.0
+    if report.stopped == "database_down":
+        return DATABASE_RETRY_SECONDS
     return None

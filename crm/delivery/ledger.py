@@ -7,6 +7,15 @@ message's result and checks that the next row may still go — still this batch'
 campaign still sending, the contact still eligible — in one statement on PostgreSQL: one
 round trip and one row update per message. A message is marked sent only after the
 server's 250.
+
+Each statement commits synchronously: once the worker goes on to the next message, the
+previous outcome is on the database's disk, so a database that crashes and restarts
+forgets nothing. If the database cannot be reached, the outcome held in memory is kept and
+nothing more is sent until it is written (`crm.delivery.outage.retrying`); after an outage
+it is written first, before anything else, and a 250 or an unknown outcome is recorded even
+if the lease ran out meanwhile and the row went back to the queue — which stops another
+worker from sending it again. If another worker took the row back and sent it first, the
+row carries `resent_after_crash` (set when it was taken back): the status tells the truth.
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from crm.db import utcnow
 from crm.delivery import eligibility
 from crm.delivery.claim import Claimed
+from crm.delivery.outage import retrying
 from crm.models.campaigns import Campaign, CampaignStatus
 from crm.models.deliveries import Delivery, DeliveryStatus as D
 
@@ -55,15 +65,20 @@ def backoff(attempt: int, base: float) -> timedelta:
 # What the server did with a message is recorded even if the campaign was cancelled while it
 # was in flight (`campaigns.cancel` leaves the row's lease owner): it was sent, or may have been.
 _HEARD_BACK = (D.CLAIMED, D.CANCELLED)
+# After a database outage the lease may have run out and the row gone back to the queue
+# (`pending`) or to another worker (`claimed` by it): a 250 or an unknown outcome we hold
+# is recorded all the same, so that nobody sends it again.
+_AFTER_OUTAGE = (D.CLAIMED, D.CANCELLED, D.PENDING)
 
 
-def _mark_sent(id_param: str) -> Any:
+def _mark_sent(id_param: str, *, after_outage: bool = False) -> Any:
     """UPDATE: the row ``id_param`` (ours, in flight) got its 250."""
+    # not IN (…): an expanding parameter cannot go through the prepared DBAPI statement
+    which = (or_(*(_T.c.status == status for status in _AFTER_OUTAGE)),) if after_outage else (
+        _T.c.lease_owner == bindparam("owner"), or_(*(_T.c.status == status for status in _HEARD_BACK)))
     return (
         update(_T)
-        .where(_T.c.id == bindparam(id_param), _T.c.lease_owner == bindparam("owner"),
-               # not IN (…): an expanding parameter cannot go through the prepared DBAPI statement
-               or_(*(_T.c.status == status for status in _HEARD_BACK)))
+        .where(_T.c.id == bindparam(id_param), *which)
         .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
                 language=bindparam("lang"), attempts=_T.c.attempts + 1, last_error=None, lease_owner=None,
                 lease_expires_at=None)
@@ -91,7 +106,8 @@ class Ledger:
         self.max_attempts = max_attempts
         self.retry_base = retry_base_seconds
         self.clock = clock
-        self._outcomes: list[tuple[Claimed, Outcome]] = []
+        self._outcomes: list[tuple[Claimed, Outcome, datetime]] = []  # with the time of the answer
+        self._after_outage = False  # set when the connection broke: write what is held, leniently
         self._conn: Connection | None = None
         still_sending = exists().where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.SENDING)
         ours = (_T.c.id == bindparam("row_id"), _T.c.status == D.CLAIMED, _T.c.lease_owner == bindparam("owner"))
@@ -104,6 +120,7 @@ class Ledger:
             .values(status=D.SUPPRESSED, suppression_reason=why, lease_owner=None, lease_expires_at=None)
         )
         self._sent = _mark_sent("row_id")
+        self._sent_after_outage = _mark_sent("row_id", after_outage=True)
         # PostgreSQL: one statement records the previous message as sent and checks this one
         # (a data-modifying WITH runs whether or not it is read), compiled once and run as a
         # prepared statement on the DBAPI cursor, skipping SQLAlchemy's per-call work.
@@ -126,13 +143,22 @@ class Ledger:
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            if self.engine.dialect.name == "postgresql":
-                # Do not wait for the WAL flush on these many small commits. A killed *worker*
-                # loses nothing by it (the server has the commit); only a crash of the database
-                # server itself could forget the last milliseconds of results, whose rows are
-                # then resent as `resent_after_crash`: the same bound as a killed worker.
-                self._conn.execute(text("SET synchronous_commit TO OFF"))
         return self._conn
+
+    def _drop(self) -> None:
+        """Forget a broken connection (the next statement opens a new one)."""
+        self._after_outage = True
+        cursor, conn, self._cursor, self._conn = self._cursor, self._conn, None, None
+        for closing in (getattr(cursor, "close", None), getattr(conn, "invalidate", None)):
+            try:
+                if closing is not None:
+                    closing()
+            except Exception:  # noqa: BLE001, S110 - it is broken already
+                pass
+
+    def _holding(self) -> str:
+        held = len(self._outcomes)
+        return f"{held} outcome(s) held by {self.worker}" if held else f"{self.worker} holds no outcome"
 
     def close(self) -> None:
         self.flush()
@@ -140,43 +166,51 @@ class Ledger:
             self._cursor.close()
             self._cursor = None
         if self._conn is not None:
-            if self.engine.dialect.name == "postgresql":
-                self._conn.execute(text("RESET synchronous_commit"))
             self._conn.close()
             self._conn = None
 
     def start(self, row: Claimed) -> bool:
         """Record what is pending, then check ``row`` may go; False when it must not be sent
-        (it is then suppressed with its reason, or it is no longer this batch's)."""
-        now = self.clock()
+        (it is then suppressed with its reason, or it is no longer this batch's). Waits for
+        a database that went away (see the module docstring)."""
+        return retrying(lambda: self._start(row), reset=self._drop, holding=self._holding())
+
+    def _start(self, row: Claimed) -> bool:
         conn = self._connection()
         params = {"row_id": row.id, "owner": self.worker}
         previous = self._outcomes[0] if len(self._outcomes) == 1 else None
-        if previous is not None and previous[1].fate is Fate.SENT and self._sent_then_check is not None:
-            sent_row, outcome = self._outcomes.pop()
-            params |= {"prev_id": sent_row.id, "at": now, "mid": outcome.message_id, "addr": outcome.address,
+        if (previous is not None and previous[1].fate is Fate.SENT and self._sent_then_check is not None
+                and not self._after_outage):
+            sent_row, outcome, at = previous
+            params |= {"prev_id": sent_row.id, "at": at, "mid": outcome.message_id, "addr": outcome.address,
                        "lang": outcome.language}
             may = self._run_combined(conn, params)
+            self._outcomes.clear()  # only once the statement went through
         else:
-            self._record(conn, now)
+            self._record(conn)
             may = conn.execute(self._may_send, params).first()
         if may is None:  # unsubscribed, bounced … since the materialisation: never sent
             conn.execute(self._suppress, params)
         return may is not None
 
     def finish(self, row: Claimed, outcome: Outcome) -> None:
-        """Remember the outcome; it is written with the next `start` or `flush`."""
-        self._outcomes.append((row, outcome))
+        """Remember the outcome (and when it came); it is written with the next `start` or
+        `flush`."""
+        self._outcomes.append((row, outcome, self.clock()))
 
     def flush(self) -> None:
         if self._outcomes:
-            self._record(self._connection(), self.clock())
+            retrying(lambda: self._record(self._connection()), reset=self._drop, holding=self._holding())
 
-    def _record(self, conn: Connection, now: datetime) -> None:
-        for row, outcome in self._outcomes:
+    def _record(self, conn: Connection) -> None:
+        """Write every held outcome; each statement is idempotent, so after a broken
+        connection the whole list is simply written again."""
+        lenient = self._after_outage
+        for row, outcome, now in self._outcomes:
             if outcome.fate is Fate.SENT:
-                conn.execute(self._sent, {"row_id": row.id, "owner": self.worker, "at": now, "mid": outcome.message_id,
-                                          "addr": outcome.address, "lang": outcome.language})
+                conn.execute(self._sent_after_outage if lenient else self._sent,
+                             {"row_id": row.id, "owner": self.worker, "at": now, "mid": outcome.message_id,
+                              "addr": outcome.address, "lang": outcome.language})
                 continue
             attempt = row.attempts + 1
             values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
@@ -193,8 +227,11 @@ class Ledger:
             else:  # RELEASE: not attempted after all (server unreachable)
                 values.update(status=D.PENDING, last_error=outcome.detail,
                               next_attempt_at=now + timedelta(seconds=self.retry_base))
-            statuses = _HEARD_BACK if outcome.fate is Fate.UNKNOWN else (D.CLAIMED,)
-            conn.execute(
-                update(_T).where(_T.c.id == row.id, _T.c.lease_owner == self.worker, _T.c.status.in_(statuses)).values(**values)
-            )
+            if outcome.fate is Fate.UNKNOWN and lenient:
+                which = (_T.c.status.in_(_AFTER_OUTAGE),)
+            else:
+                statuses = _HEARD_BACK if outcome.fate is Fate.UNKNOWN else (D.CLAIMED,)
+                which = (_T.c.lease_owner == self.worker, _T.c.status.in_(statuses))
+            conn.execute(update(_T).where(_T.c.id == row.id, *which).values(**values))
         self._outcomes.clear()
+        self._after_outage = False
