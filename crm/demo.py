@@ -24,7 +24,7 @@ from crm import demo_data as data
 from crm.db import utcnow
 from crm.demo_activity import add_calendar, add_interactions, add_perception
 from crm.demo_people import Demo, add_consents, add_contacts, add_organisations
-from crm.errors import CRMError, ValidationError
+from crm.errors import ConfigError, ValidationError
 from crm.models import (
     ConsentEvent,
     ConsentTopic,
@@ -74,7 +74,7 @@ def status(session: Session) -> str:
 def build(session: Session, *, seed: int = 2026, contacts: int = 300, today: date | None = None) -> dict[str, Any]:
     """Build the demo cluster (or find it already there) and return the summary of it.
 
-    Deterministic for a seed and a day. Raises CRMError on a database holding other data.
+    Deterministic for a seed and a day. Raises ConfigError (CRM_DATABASE_URL) on a database holding other data.
     """
     started = perf_counter()
     today = today or utcnow().date()
@@ -85,7 +85,7 @@ def build(session: Session, *, seed: int = 2026, contacts: int = 300, today: dat
         contacts_, marked = _census(session)
         count = contacts_ - marked
         what = f"{count} contact{'s' if count > 1 else ''}" if count else "organisations, events or interactions"
-        raise CRMError(REFUSAL.format(what=what))
+        raise ConfigError(REFUSAL.format(what=what), "CRM_DATABASE_URL")
     if state == "empty":
         demo = Demo(random.Random(seed), today, contacts)
         add_organisations(session, demo)

@@ -9,7 +9,11 @@ csv_safety.neutralise (the import undoes it).
 from __future__ import annotations
 
 import csv
+import os
+import stat
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import select
@@ -17,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm import contacts, custom_fields, fields
 from crm.csv_safety import neutralise
+from crm.errors import NotFound
 from crm.imports.headers import ORGANISATION_FIELDS, typed_label
 from crm.models import Contact, CustomField
 
@@ -76,3 +81,41 @@ def export_contacts(session: Session, out: TextIO, *, delimiter: str = ",") -> i
         count += 1
     return count
 
+
+
+@contextmanager
+def target_file(output: str) -> Iterator[TextIO]:
+    """A text stream (UTF-8 with BOM) onto the export's target, closed and in place on exit.
+
+    A regular file, or a new path, is written beside it and renamed at the end: a failed
+    export leaves no half file and never truncates an earlier one (a symbolic link is followed:
+    the file it names is replaced, with its permissions, and the link stays). Anything else
+    that exists — /dev/stdout, a FIFO, a terminal — is written in place: renaming over it
+    would put a plain file where the device was. A write that fails (a full disk, /dev/full)
+    raises OSError naming the target (crm.failures tells it).
+    """
+    try:
+        mode: int | None = os.stat(output).st_mode
+    except FileNotFoundError:
+        mode = None
+    try:
+        if mode is not None and not stat.S_ISREG(mode):
+            with open(output, "w", encoding="utf-8-sig", newline="") as out:
+                yield out
+            return
+        target = Path(os.path.realpath(output))
+        if not target.parent.is_dir():
+            raise NotFound(f"{output}: the folder {Path(output).parent} does not exist")
+        partial = target.with_name(f".{target.name}.part")
+        try:
+            with open(partial, "w", encoding="utf-8-sig", newline="") as out:
+                yield out
+            if mode is not None:
+                os.chmod(partial, stat.S_IMODE(mode))
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = output
+        raise

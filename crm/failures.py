@@ -10,6 +10,7 @@ recognises (dramatiq, redis, pika): a service module must not depend on them.
 
 from __future__ import annotations
 
+import errno
 import re
 
 from crm.errors import (
@@ -75,6 +76,11 @@ def _files(exc: BaseException) -> CRMError | None:
         return NotFound(f"{exc.filename}: a part of this path is not a folder")
     if isinstance(exc, PermissionError):
         return NotFound(f"{exc.filename}: permission denied")
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        where = exc.filename or "the output"
+        return TemporaryFailure(f"{where}: no space left on the device: make room and run the command again")
+    if isinstance(exc, OSError) and exc.errno == errno.EROFS:
+        return NotFound(f"{exc.filename}: read-only file system: write somewhere else")
     return None
 
 

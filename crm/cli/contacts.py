@@ -203,28 +203,17 @@ def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, 
 def export(ctx: Context, output: str, delimiter: str) -> None:
     """Export every contact as CSV (UTF-8 with BOM; formula-safe, headers included; every field
     of the contact and its organisation, custom fields with their type: re-imports exactly)."""
-    import os
     import sys
-    from pathlib import Path
 
     from crm.csv_dialect import delimiter as typed_delimiter
-    from crm.exports import export_contacts
+    from crm.exports import export_contacts, target_file
 
     delimiter = typed_delimiter(delimiter)
     if output == "-":
         with ctx.store.transaction() as session:
             export_contacts(session, sys.stdout, delimiter=delimiter)
+            sys.stdout.flush()
         return
-    # Written beside the target and renamed at the end: a failed export leaves no half file
-    # and never truncates an earlier one.
-    target = Path(output)
-    if not target.parent.is_dir():
-        raise NotFound(f"{output}: the folder {target.parent} does not exist")
-    partial = target.with_name(f".{target.name}.part")
-    try:
-        with open(partial, "w", encoding="utf-8-sig", newline="") as out, ctx.store.transaction() as session:
-            count = export_contacts(session, out, delimiter=delimiter)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
+    with target_file(output) as out, ctx.store.transaction() as session:
+        count = export_contacts(session, out, delimiter=delimiter)
     click.echo(f"{count} contacts written to {output}", err=True)

@@ -1,0 +1,65 @@
+"""Hostile trial of `crm contacts export`, `crm demo` and the import's encodings: the files,
+targets and folders people really have, through the installed `crm`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.cli
+
+
+def _demo_folder(crm_cli: Any) -> None:
+    crm_cli("contacts", "add", "--email", "anne@example.org", "--first-name", "Anne", "--field", "Effectif=12")
+    crm_cli("contacts", "add", "--email", "bruno@example.org", "--last-name", "Brun", "--tag", "agrifood")
+
+
+def test_export_into_a_fifo_writes_through_it_and_leaves_it_a_fifo(crm_cli: Any, tmp_path: Path) -> None:
+    """Renaming over a device or a FIFO replaced it by a plain file (it did so to /dev/stdout)."""
+    _demo_folder(crm_cli)
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    result = crm_cli("contacts", "export", str(fifo), timeout=30)
+    received = reader.communicate(timeout=30)[0].decode("utf-8-sig")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced by a file"
+    assert "2 contacts written" in result.err
+    assert received.splitlines()[0].startswith("first_name,") and "anne@example.org" in received
+    assert not list(tmp_path.glob(".*.part"))
+
+
+def test_export_through_a_symbolic_link_replaces_the_file_and_keeps_link_and_mode(crm_cli: Any, tmp_path: Path) -> None:
+    _demo_folder(crm_cli)
+    real = tmp_path / "real.csv"
+    real.write_text("old\n")
+    real.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real.name)
+    crm_cli("contacts", "export", str(link))
+    assert link.is_symlink() and os.readlink(link) == real.name
+    assert "bruno@example.org" in real.read_text(encoding="utf-8-sig")
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [("contacts", "export"), ("contacts", "list", "--json"), ("contacts", "show", "1")])
+def test_a_full_disk_is_told_as_temporary_not_a_bug(crm_cli: Any, tmp_path: Path, args: tuple[str, ...]) -> None:
+    _demo_folder(crm_cli)
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([crm_cli.exe, *args], cwd=tmp_path, env=crm_cli.env, stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+    assert proc.returncode == 75, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "no space left" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_demo_in_a_database_with_real_contacts_is_a_configuration_refusal(crm_cli: Any) -> None:
+    crm_cli("contacts", "add", "--email", "real@example.org")
+    result = crm_cli("demo", ok=False)
+    assert result.code == 78, result.err
+    assert result.err.startswith("crm: CRM_DATABASE_URL: ") and "unexpected" not in result.err
