@@ -10,7 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from crm import consent, custom_fields, fields, organisations, perception, tags
-from crm.db import possible_id
+from crm.db import MAX_ID, possible_id
 from crm.errors import Conflict, NotFound, ValidationError
 from crm.models import Contact, Tag, TargetGroup, contact_tags
 
@@ -31,6 +31,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "member_until": lambda s: fields.day(fields.text(s, "member_until"), "member_until"),
     "notes": lambda s: fields.text(s, "notes", multiline=True),
 }
+MAX_PAGE = 100_000  # contacts in one listing page (`list_page`)
 MAX_LENGTH = {"first_name": 120, "last_name": 120, "position": 200, "city": 120, "email": 320}
 
 
@@ -174,14 +175,20 @@ def list_page(
     limit: int | None = 100,
     offset: int = 0,
 ) -> list[Contact]:
+    """Contacts by id; ``search`` is plain text (``%``, ``_`` match themselves), a page is
+    1 to MAX_PAGE contacts from an offset 0 to MAX_ID."""
+    if limit is not None and not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"{limit} is not between 1 and {MAX_PAGE:,}", "limit")
+    if not 0 <= offset <= MAX_ID:
+        raise ValidationError(f"{offset} is not between 0 and {MAX_ID}", "offset")
     query = select(Contact).options(selectinload(Contact.tags)).order_by(Contact.id)
     if search:
-        pattern = f"%{search.lower()}%"
+        needle = search.lower()
         query = query.where(
             or_(
-                func.lower(Contact.email).like(pattern),
-                func.lower(Contact.last_name).like(pattern),
-                func.lower(Contact.first_name).like(pattern),
+                func.lower(Contact.email).contains(needle, autoescape=True),
+                func.lower(Contact.last_name).contains(needle, autoescape=True),
+                func.lower(Contact.first_name).contains(needle, autoescape=True),
             )
         )
     if target:

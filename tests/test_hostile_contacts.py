@@ -63,3 +63,29 @@ def test_demo_in_a_database_with_real_contacts_is_a_configuration_refusal(crm_cl
     result = crm_cli("demo", ok=False)
     assert result.code == 78, result.err
     assert result.err.startswith("crm: CRM_DATABASE_URL: ") and "unexpected" not in result.err
+
+
+def test_list_search_takes_percent_and_underscore_literally(session: Any) -> None:
+    from crm import contacts
+
+    plain = contacts.add(session, {"email": "plain@example.org", "last_name": "Plain"})
+    odd = contacts.add(session, {"email": "odd_one@example.org", "last_name": "100% Bio"})
+    assert [c.id for c in contacts.list_page(session, search="%")] == [odd.id]
+    assert [c.id for c in contacts.list_page(session, search="_")] == [odd.id]
+    assert [c.id for c in contacts.list_page(session, search="PLAIN")] == [plain.id]
+
+
+@pytest.mark.parametrize("limit, offset", [(0, 0), (10**20, 0), (10, -1), (10, 2**63)])
+def test_list_page_bounds_are_refused_by_the_service(session: Any, limit: int, offset: int) -> None:
+    from crm import contacts
+    from crm.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        contacts.list_page(session, limit=limit, offset=offset)
+
+
+@pytest.mark.parametrize("option", ["--limit", "--offset"])
+def test_list_with_a_huge_page_is_a_usage_error(crm_cli: Any, option: str) -> None:
+    _demo_folder(crm_cli)
+    result = crm_cli("contacts", "list", option, "99999999999999999999", ok=False)
+    assert result.code == 64 and "unexpected" not in result.err and result.err.count("\n") == 1

@@ -8,6 +8,7 @@ from crm import contacts as service
 from crm import fields, tags
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import emit_json, json_option, pairs, progress_counter, table
+from crm.db import MAX_ID
 from crm.errors import NotFound, ValidationError
 
 _FIELD_OPTIONS = [
@@ -61,8 +62,8 @@ def group() -> None:
 @click.option("--tag", help="only contacts with this tag")
 @click.option("--organisation", "--org", "organisation", metavar="NAME|#ID",
               help="organisation: '#5' is the one with id 5; anything else is a name")
-@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--limit", type=click.IntRange(min=1, max=service.MAX_PAGE), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0, max=MAX_ID), default=0)
 @json_option
 @pass_ctx
 def list_(ctx: Context, search, target, tag, organisation, limit, offset, as_json) -> None:  # noqa: ANN001
