@@ -8,14 +8,18 @@ campaign still sending, the contact still eligible — in one statement on Postg
 round trip and one row update per message. A message is marked sent only after the
 server's 250.
 
-Each statement commits synchronously: once the worker goes on to the next message, the
-previous outcome is on the database's disk, so a database that crashes and restarts
-forgets nothing. If the database cannot be reached, the outcome held in memory is kept and
-nothing more is sent until it is written (`crm.delivery.outage.retrying`); after an outage
-it is written first, before anything else, and a 250 or an unknown outcome is recorded even
-if the lease ran out meanwhile and the row went back to the queue — which stops another
-worker from sending it again. If another worker took the row back and sent it first, the
-row carries `resent_after_crash` (set when it was taken back): the status tells the truth.
+PostgreSQL commits these statements asynchronously (no wait for the disk on each one); every
+`CHECKPOINT_EVERY` outcomes, and at the end of a batch, one synchronous commit makes all of
+them durable. Until then the ledger keeps them in memory. If the database goes away — a
+dropped connection, a restart, a crash that forgets the last asynchronous commits, SQLite
+locked past its busy timeout — nothing more is sent (`crm.delivery.outage.retrying` waits
+and reconnects), and when it answers again every outcome not known durable is written
+first, before anything else. Those writes are lenient: a 250 or an unknown outcome is
+recorded even if the lease ran out meanwhile and the row went back to the queue, so nobody
+sends it again; and a row that another worker took back and sent in between is marked
+`resent_after_crash`, so the status tells the truth. The bound: if a worker dies *and* the
+database crashed while it held outcomes, at most `CHECKPOINT_EVERY` of its recipients may be
+sent again without that mark.
 """
 
 from __future__ import annotations
@@ -69,6 +73,10 @@ _HEARD_BACK = (D.CLAIMED, D.CANCELLED)
 # (`pending`) or to another worker (`claimed` by it): a 250 or an unknown outcome we hold
 # is recorded all the same, so that nobody sends it again.
 _AFTER_OUTAGE = (D.CLAIMED, D.CANCELLED, D.PENDING)
+CHECKPOINT_EVERY = 8  # outcomes committed asynchronously between two synchronous commits
+# One synchronous commit flushes the write-ahead log up to it, and with it every earlier
+# asynchronous commit (txid_current() makes the transaction write a commit record).
+_CHECKPOINT = "BEGIN; SET LOCAL synchronous_commit TO ON; SELECT txid_current(); COMMIT"
 
 
 def _mark_sent(id_param: str, *, after_outage: bool = False) -> Any:
@@ -107,6 +115,7 @@ class Ledger:
         self.retry_base = retry_base_seconds
         self.clock = clock
         self._outcomes: list[tuple[Claimed, Outcome, datetime]] = []  # with the time of the answer
+        self._unsynced: list[tuple[Claimed, Outcome, datetime]] = []  # written, not yet known durable
         self._after_outage = False  # set when the connection broke: write what is held, leniently
         self._conn: Connection | None = None
         still_sending = exists().where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.SENDING)
@@ -121,6 +130,12 @@ class Ledger:
         )
         self._sent = _mark_sent("row_id")
         self._sent_after_outage = _mark_sent("row_id", after_outage=True)
+        # After an outage, a 250 we hold for a row someone else has meanwhile sent: two copies.
+        self._sent_twice = (
+            update(_T).where(_T.c.id == bindparam("row_id"), _T.c.status == D.SENT,
+                             or_(_T.c.sent_at.is_(None), _T.c.sent_at != bindparam("at")))
+            .values(resent_after_crash=True)
+        )
         # PostgreSQL: one statement records the previous message as sent and checks this one
         # (a data-modifying WITH runs whether or not it is read), compiled once and run as a
         # prepared statement on the DBAPI cursor, skipping SQLAlchemy's per-call work.
@@ -143,7 +158,30 @@ class Ledger:
     def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if self.engine.dialect.name == "postgresql":
+                # No wait for the disk on each of these small commits: `_checkpoint` makes
+                # them durable in groups, and the outcomes are kept until it has.
+                self._conn.execute(text("SET synchronous_commit TO OFF"))
         return self._conn
+
+    def _written(self, outcomes: list[tuple[Claimed, Outcome, datetime]]) -> None:
+        """``outcomes`` went through: keep them until a synchronous commit (PostgreSQL)."""
+        if self.engine.dialect.name == "postgresql":
+            self._unsynced.extend(outcomes)
+            if len(self._unsynced) >= CHECKPOINT_EVERY:
+                self._checkpoint()
+
+    def _settle(self) -> None:
+        """Everything written and durable (after a broken connection: written again first)."""
+        if self._after_outage:
+            self._record(self._connection())
+        else:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        if self._unsynced:
+            self._connection().exec_driver_sql(_CHECKPOINT)
+            self._unsynced.clear()
 
     def _drop(self) -> None:
         """Forget a broken connection (the next statement opens a new one)."""
@@ -157,11 +195,12 @@ class Ledger:
                 pass
 
     def _holding(self) -> str:
-        held = len(self._outcomes)
+        held = len(self._outcomes) + len(self._unsynced)
         return f"{held} outcome(s) held by {self.worker}" if held else f"{self.worker} holds no outcome"
 
     def close(self) -> None:
         self.flush()
+        retrying(self._settle, reset=self._drop, holding=self._holding())
         if self._cursor is not None:
             self._cursor.close()
             self._cursor = None
@@ -185,7 +224,8 @@ class Ledger:
             params |= {"prev_id": sent_row.id, "at": at, "mid": outcome.message_id, "addr": outcome.address,
                        "lang": outcome.language}
             may = self._run_combined(conn, params)
-            self._outcomes.clear()  # only once the statement went through
+            self._written(self._outcomes)  # only once the statement went through
+            self._outcomes = []
         else:
             self._record(conn)
             may = conn.execute(self._may_send, params).first()
@@ -199,18 +239,20 @@ class Ledger:
         self._outcomes.append((row, outcome, self.clock()))
 
     def flush(self) -> None:
-        if self._outcomes:
+        if self._outcomes or self._after_outage:
             retrying(lambda: self._record(self._connection()), reset=self._drop, holding=self._holding())
 
     def _record(self, conn: Connection) -> None:
         """Write every held outcome; each statement is idempotent, so after a broken
-        connection the whole list is simply written again."""
+        connection the whole list — with those not yet known durable — is written again."""
         lenient = self._after_outage
-        for row, outcome, now in self._outcomes:
+        for row, outcome, now in (self._unsynced + self._outcomes) if lenient else self._outcomes:
             if outcome.fate is Fate.SENT:
-                conn.execute(self._sent_after_outage if lenient else self._sent,
-                             {"row_id": row.id, "owner": self.worker, "at": now, "mid": outcome.message_id,
-                              "addr": outcome.address, "lang": outcome.language})
+                params = {"row_id": row.id, "owner": self.worker, "at": now, "mid": outcome.message_id,
+                          "addr": outcome.address, "lang": outcome.language}
+                if lenient:
+                    conn.execute(self._sent_twice, params)
+                conn.execute(self._sent_after_outage if lenient else self._sent, params)
                 continue
             attempt = row.attempts + 1
             values: dict[str, object] = {"lease_owner": None, "lease_expires_at": None}
@@ -233,5 +275,10 @@ class Ledger:
                 statuses = _HEARD_BACK if outcome.fate is Fate.UNKNOWN else (D.CLAIMED,)
                 which = (_T.c.lease_owner == self.worker, _T.c.status.in_(statuses))
             conn.execute(update(_T).where(_T.c.id == row.id, *which).values(**values))
-        self._outcomes.clear()
+        if lenient:  # what an outage may have lost is written again: make it durable now
+            self._unsynced.extend(self._outcomes)
+            self._checkpoint()
+        else:
+            self._written(self._outcomes)
+        self._outcomes = []
         self._after_outage = False
