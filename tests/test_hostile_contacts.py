@@ -89,3 +89,28 @@ def test_list_with_a_huge_page_is_a_usage_error(crm_cli: Any, option: str) -> No
     _demo_folder(crm_cli)
     result = crm_cli("contacts", "list", option, "99999999999999999999", ok=False)
     assert result.code == 64 and "unexpected" not in result.err and result.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Nom;Prénom;Courriel;Ville\rLefèvre;Hélène;helene@example.org;Nîmes\rGarçon;François;fr@example.org;Sète\r",
+    "Nom;Prénom;Courriel\rJOSÉ;ANDRÉ;jose@example.org\r",
+])
+def test_a_mac_roman_file_is_read_as_mac_roman_not_garbled_as_1252(crm_cli: Any, tmp_path: Path, text: str) -> None:
+    """Old Mac Excel: "Prénom" came in as "PrŽnom" (a custom field), "Hélène" as "HŽlne"."""
+    (tmp_path / "mac.csv").write_bytes(text.encode("mac_roman"))
+    result = crm_cli("contacts", "import", "mac.csv", "--json").json()
+    assert result["encoding"] == "mac_roman" and result["new_custom_fields"] == [] and not result["rejected"]
+    listed = crm_cli("contacts", "list", "--json").json()
+    rows = [line.split(";") for line in text.split("\r")[1:] if line]
+    assert [(c["last_name"], c["first_name"]) for c in listed] == [(r[0], r[1]) for r in rows]
+
+
+@pytest.mark.parametrize("text", [
+    "Nom;Prénom;Société\nLefèvre;Hélène;L’eau vive — «bio»\nJOSÉ;ANDRÉ;Prix 5 €\n",
+    "Name,City\nMüller,Köln\nØrsted,Århus\n",
+])
+def test_windows_1252_files_stay_windows_1252(text: str) -> None:
+    from crm.imports.reading import decode
+
+    decoded = decode(text.encode("cp1252"), "x.csv")
+    assert (decoded.encoding, decoded.text) == ("cp1252", text)

@@ -7,8 +7,9 @@ Encoding, decided per file from evidence (`decode`):
   UTF-8) or against it (it does not). If at least as many lines are UTF-8 as not, the file
   is UTF-8 and each line that is not is *rejected* by number ("not UTF-8"), never repaired
   by guessing; otherwise the file is Windows-1252 (Latin-1 when it has bytes 1252 leaves
-  undefined), as French Excel writes, and each line that is valid UTF-8 is rejected the
-  same way ("UTF-8 in a Windows-1252 file"). A file with one encoding throughout loses
+  undefined), as French Excel writes — or Mac Roman (old Mac Excel) when that reads with
+  fewer odd letters ("PrŽnom" in 1252 is "Prénom" in Mac Roman, `_oddities`) — and each
+  line that is valid UTF-8 is rejected the same way ("UTF-8 in a Windows-1252 file"). A file with one encoding throughout loses
   nothing; a mixed one never turns "Hélène" into "HÃ©lÃ¨ne" silently.
 - the decoded text is normalised to Unicode NFC ("e" + U+0301 becomes "é").
 
@@ -127,12 +128,43 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> Decoded:
         text, used = body.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
         text, used = body.decode("latin-1"), "latin-1"
+    mac = body.decode("mac_roman")
+    if _oddities(mac) < _oddities(text):
+        text, used = mac, "mac_roman"
     bad = {
         n: f"UTF-8 while the rest of the file is {used}: retype its accented letters, "
         "or save the whole file in one encoding (UTF-8)"
         for n in utf8
     }
     return Decoded(_nfc(text), used, bad)
+
+
+_USUAL = set("æœøßÆŒØÐðÞþ€£¥¢…‘’“”«»–—•°§©®±×÷¿¡ªº·\u00a0")
+
+
+def _usual(char: str) -> bool:
+    """A Latin letter with or without accents, or the punctuation people type."""
+    base = unicodedata.decomposition(char).split(" ")[0]
+    return char in _USUAL or (len(base) == 4 and chr(int(base, 16)).isascii() and chr(int(base, 16)).isalpha())
+
+
+def _oddities(text: str) -> int:
+    """How many non-ASCII characters read wrongly in a text decoded with a guessed encoding.
+
+    Mac Roman puts é, è, à, ç, ô … at the bytes where Windows-1252 has Ž, ˆ, ™, ", undefined
+    bytes …, and the reverse: read in the wrong one, "Prénom" is "PrŽnom" or "PrÈnom", "JOSÉ"
+    is "JOSƒ". Odd: a control character, a character that is neither a Latin letter nor usual
+    punctuation, or a capital or symbol right after a small letter.
+    """
+    odd = 0
+    for index, char in enumerate(text):
+        if char.isascii():
+            continue
+        kind = unicodedata.category(char)
+        after_small = index > 0 and text[index - 1].islower()
+        if kind[0] == "C" or not _usual(char) or (after_small and (kind == "Lu" or kind[0] == "S")):
+            odd += 1
+    return odd
 
 
 def _count_outside_quotes(line: str, char: str) -> int:
