@@ -115,3 +115,50 @@ def test_other_errors_are_not_waited_for() -> None:
     with pytest.raises(ValueError):
         retrying(broken, sleep=lambda _s: None)
     assert calls == [1]
+
+
+def _terminate(store, pid: int) -> None:  # noqa: ANN001
+    with store.engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+
+@pytest.mark.parametrize("meanwhile", ["sent by another worker", "taken back, not yet sent"])
+def test_a_held_250_after_the_lease_ran_out(pg_url: str, meanwhile: str) -> None:
+    """The outage outlasted the lease: the row went back to the queue, or another worker
+    already sent it again. The held 250 still wins where it comes first, and a second copy
+    is marked."""
+    from datetime import timedelta
+
+    from sqlalchemy import select, update
+
+    from crm.db import utcnow
+    from crm.delivery import claim
+    from crm.delivery.ledger import Fate, Ledger, Outcome
+    from crm.models.campaigns import Campaign
+    from crm.models.deliveries import Delivery, DeliveryStatus
+
+    store = h.open_store(pg_url)
+    h.add_contacts(store, 3)
+    campaign_id = h.newsletter(store)
+    h.start(store, campaign_id)
+    with store.transaction() as session:
+        campaign = session.get(Campaign, campaign_id)
+        batch = claim.claim_batch(session, campaign, worker="a#1", size=10, lease=timedelta(seconds=30), now=utcnow())
+        session.expunge(campaign)
+    ledger = Ledger(store.engine, campaign, worker="a#1", max_attempts=3, retry_base_seconds=1)
+    row = batch[0]
+    assert ledger.start(row)
+    ledger.finish(row, Outcome(Fate.SENT, "250 ok", "<m1@x>", "r0@example.org", "fr"))
+    other = {"status": DeliveryStatus.PENDING, "lease_owner": None}
+    if meanwhile == "sent by another worker":
+        other = {"status": DeliveryStatus.SENT, "sent_at": utcnow() - timedelta(seconds=5), "lease_owner": None,
+                 "resent_after_crash": False}
+    with store.transaction() as session:
+        session.execute(update(Delivery).where(Delivery.id == row.id).values(**other))
+    pid = ledger._connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    _terminate(store, pid)
+    ledger.close()
+    with store.transaction() as session:
+        after = session.scalar(select(Delivery).where(Delivery.id == row.id))
+        assert after.status is DeliveryStatus.SENT
+        assert after.resent_after_crash is (meanwhile == "sent by another worker")
