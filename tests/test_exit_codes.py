@@ -219,3 +219,21 @@ def test_a_failed_export_leaves_the_earlier_file_whole(crm: CrmRunner) -> None:
     assert sorted(p.name for p in crm.cwd.iterdir() if "out" in p.name) == ["out.csv"]
     missing = crm("contacts", "export", "no-folder/out.csv", ok=False)
     assert missing.code == 66 and "no-folder does not exist" in missing.err
+
+
+def test_a_reader_that_stops_reading_ends_crm_quietly(crm: CrmRunner) -> None:
+    """`crm contacts export | head -1`: stopped by SIGPIPE (the shell says 141), not exit 1."""
+    import signal
+    import subprocess
+
+    rows = "".join(f"p{i}@example.org;P{i}\n" for i in range(3000))
+    (crm.cwd / "many.csv").write_text("email;prénom\n" + rows, encoding="utf-8")
+    crm("contacts", "import", "many.csv")
+    proc = subprocess.Popen([crm.exe, "contacts", "export"], cwd=crm.cwd, env=crm.env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(100)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == -signal.SIGPIPE, err
+    assert err == ""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 import traceback
 
@@ -120,6 +122,10 @@ def _missing_file(exc: click.BadParameter) -> bool:
 def main() -> None:
     """Run a command; every failure ends as one line on stderr and a sysexits code
     (`crm.cli.exits`, the README's table). `--debug` / CRM_DEBUG=1 adds the traceback."""
+    if hasattr(signal, "SIGPIPE"):
+        # The reader went away (`crm … | head`): stop at once, quietly, as other command-line
+        # tools do (the shell then reports 141); click would otherwise exit 1, a "bug".
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -133,8 +139,10 @@ def main() -> None:
     except click.ClickException as exc:
         _exit(exc.format_message(), exits.SOFTWARE if exc.exit_code == 1 else exc.exit_code)
     except BrokenPipeError:
-        sys.stderr.close()  # the reader went away (`crm … | head`): nothing more to say
-        sys.exit(exits.SOFTWARE)
+        # The reader went away (`crm … | head`): nothing more to say, and the shell's code
+        # for a writer stopped by SIGPIPE. Python's own flush at exit would fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(exits.BROKEN_PIPE)
     except Exception as exc:  # noqa: BLE001 - the one place every failure is told
         known = translate(exc)
         if known is not None:
