@@ -62,6 +62,24 @@ def text(raw: str, field: str, *, multiline: bool = False, limit: int | None = N
     return value
 
 
+def web_link(raw: str, field: str, *, limit: int | None = None) -> str:
+    """A web address a message links to: http(s), a host, no spaces (a link with a space or
+    no host is broken for every recipient)."""
+    from urllib.parse import urlsplit
+
+    value = text(raw, field, limit=limit)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(
+            c.isspace() for c in value):
+        raise ValidationError(f"{value!r} is not a web address: give one such as https://survey.example.org/form",
+                              field)
+    return value
+
+
 def email(raw: str) -> str:
     """Normalised address (domain lower-cased, IDNA); no DNS look-up.
 

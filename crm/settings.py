@@ -118,8 +118,11 @@ class Settings(BaseSettings):
     @classmethod
     def _base(cls, value: str) -> str:
         parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value):
+        if parts.scheme not in ("http", "https") or not parts.hostname or _CONTROL.search(value) or " " in value:
             raise ValueError("use the public address of `crm serve`, e.g. https://crm.example.org")
+        if parts.query or parts.fragment or value.endswith(("?", "#")):
+            raise ValueError("links are made by adding /u/…, /r/… to this address: give it without '?' or '#' "
+                             "(e.g. https://crm.example.org/app)")
         _port(value)
         return value.rstrip("/")
 
@@ -137,9 +140,13 @@ class Settings(BaseSettings):
     @field_validator("default_language")
     @classmethod
     def _language(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z]{2,3}", value):
-            raise ValueError("use a two-letter language code such as fr or en")
-        return value.lower()
+        from crm import fields
+        from crm.errors import ValidationError as Refused
+
+        try:
+            return fields.language(value)
+        except Refused:
+            raise ValueError("use a language code such as fr, en, ar or pt-BR") from None
 
     @field_validator("from_address")
     @classmethod

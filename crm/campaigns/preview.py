@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -54,22 +55,40 @@ def for_contact(session: Session, composer: Composer, campaign_id: int, contact_
     return Preview(language, address, message)
 
 
-def test_send(session: Session, composer: Composer, transport: Transport, campaign_id: int, to: str,
-              *, language: str | None = None, contact_ref: str | None = None) -> tuple[Preview, SendResult]:
-    """Send one copy to ``to`` (a contact's view when ``contact_ref`` is given, else sample
-    fields); no delivery is recorded."""
+MAX_TEST_ADDRESSES = 50
+
+
+def test_send(session: Session, composer: Composer, transport: Transport, campaign_id: int, to: Sequence[str],
+              *, language: str | None = None, contact_ref: str | None = None) -> list[tuple[Preview, SendResult]]:
+    """Send one copy to each address of ``to`` (a contact's view when ``contact_ref`` is
+    given, else sample fields); no delivery is recorded. Every address is checked before
+    the first copy goes."""
+    if not to:
+        raise ValidationError("give an address to send the test copy to", "--to")
+    if len(to) > MAX_TEST_ADDRESSES:
+        raise ValidationError(f"{len(to)} addresses: a test goes to at most {MAX_TEST_ADDRESSES} "
+                              "(send the campaign to a segment for more)", "--to")
+    addresses = []
+    for raw in to:
+        try:
+            addresses.append(fields.email(raw))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, "--to") from None
     campaign = service.get(session, campaign_id)
     if language is not None:
         language = content_language(campaign, language)
-    address = fields.email(to)
+    person = None
     if contact_ref:
         contact = contacts.get(session, contact_ref)
-        person_fields, contact_id = recipients.load(session, [contact.id])[contact.id].fields, contact.id
-    else:
-        person_fields, contact_id = {**SAMPLE, "email": address, "language": language}, 0
-    lang = language or composer.language_for(campaign, person_fields.get("language"))
-    message = composer.compose(campaign, contact_id=contact_id, fields=person_fields, address=address, language=lang,
-                               message_id=f"<test.c{campaign.id}.{uuid.uuid4().hex[:16]}@{campaign.from_address.rpartition('@')[2]}>",
-                               extra=composer.extra(session, campaign))
-    result = transport.send(campaign.from_address, address, message)
-    return Preview(lang, address, message), result
+        person = contact.id, recipients.load(session, [contact.id])[contact.id].fields
+    extra = composer.extra(session, campaign)
+    domain = campaign.from_address.rpartition("@")[2]
+    results = []
+    for address in dict.fromkeys(addresses):  # an address given twice gets one copy
+        contact_id, person_fields = person or (0, {**SAMPLE, "email": address, "language": language})
+        lang = language or composer.language_for(campaign, person_fields.get("language"))
+        message = composer.compose(campaign, contact_id=contact_id, fields=person_fields, address=address,
+                                   language=lang, message_id=f"<test.c{campaign.id}.{uuid.uuid4().hex[:16]}@{domain}>",
+                                   extra=extra)
+        results.append((Preview(lang, address, message), transport.send(campaign.from_address, address, message)))
+    return results

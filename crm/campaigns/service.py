@@ -100,7 +100,7 @@ def create(
     session: Session,
     *,
     renderer: Preparer,
-    name: str,
+    name: str | None,
     kind: CampaignKind,
     segment: str,
     contents: Sequence[ContentInput],
@@ -115,14 +115,15 @@ def create(
 ) -> Campaign:
     """Validate everything a send will need — segment, every language's template, sender,
     event — so that a campaign that exists can be sent; then store it as a draft."""
-    for item in contents:  # before the name, which defaults to the subject
+    for item in contents:
         if not item.subject.strip():
             raise ValidationError("the subject is empty (give --subject LANG=TEXT)", f"subject[{item.language}]")
-    if not name.strip():
-        raise ValidationError("a campaign needs a name", "name")
-    name = fields.text(name, "--name", limit=_length(Campaign.name))
+    if name is not None:
+        if not name.strip():
+            raise ValidationError("a campaign needs a name", "--name")
+        name = fields.text(name, "--name", limit=_length(Campaign.name))
     from_name = fields.text(from_name, "--from-name", limit=_length(Campaign.from_name)) if from_name else None
-    survey_url = fields.text(survey_url, "--survey-url", limit=_length(Campaign.survey_url)) if survey_url else None
+    survey_url = fields.web_link(survey_url, "--survey-url", limit=_length(Campaign.survey_url)) if survey_url else None
     segments.count(session, segments.resolve(session, segment))  # compiles and runs the rule once
     if not contents:
         raise ValidationError("give the content of at least one language", "content")
@@ -131,7 +132,10 @@ def create(
         raise ValidationError("the same language is given twice", "content")
     default = fields.language(default_language)
     if default not in languages:
-        raise ValidationError(f"no content in the default language {default!r} (have: {', '.join(languages)})", "language")
+        raise ValidationError(f"no content in the default language {default!r} (have: {', '.join(languages)}): "
+                              "give its content, or --language one of these", "--language")
+    if name is None:  # the default language's subject, as a label: cut to fit, never refused
+        name = _label(contents[languages.index(default)].subject, _length(Campaign.name))
     sender = _sender(kind, from_address, from_name)
     reply = _reply_to(kind, sender, reply_to)
     if kind is CampaignKind.INVITATION:
@@ -139,14 +143,14 @@ def create(
             raise ValidationError("an invitation needs the event it invites to", "event")
     if event_id is not None and (not possible_id(event_id) or session.get(Event, event_id) is None):
         raise NotFound(f"no event {event_id}")
-    if survey_url and not survey_url.startswith(("https://", "http://")):
-        raise ValidationError("the survey link must start with https://", "survey_url")
     if kind is CampaignKind.SURVEY and not survey_url:
         raise ValidationError("a survey invitation needs the survey's link", "survey_url")
     rate_limit = ratelimit.check_rate(rate_limit)
     from crm.mail.message import check_value
 
     for language, item in zip(languages, contents, strict=True):
+        if not item.body.strip():
+            raise ValidationError("the content is empty: write the message in the file", f"content[{language}]")
         if item.format not in ("markdown", "html"):
             raise ValidationError(f"content format must be markdown or html, not {item.format!r}", f"content[{language}]")
         renderer.prepare(kind.value, Content(language, item.subject, item.body, item.format))
@@ -161,6 +165,13 @@ def create(
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def _label(subject: str, limit: int) -> str:
+    """A subject as a one-line name of at most ``limit`` characters (the subject itself is
+    checked, and kept whole, with the content)."""
+    text = " ".join(subject.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _length(column: Any) -> int:

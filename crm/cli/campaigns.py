@@ -68,7 +68,7 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
         items.append(service.ContentInput(lang, subject_of[lang], content.text, content.format))
     with ctx.store.transaction() as session:
         campaign = service.create(
-            session, renderer=runtime.composer(settings).renderer, name=name or subject_of[default],
+            session, renderer=runtime.composer(settings).renderer, name=name,
             kind=service.kind(kind), segment=segment, contents=items,
             from_address=from_address or settings.from_address, from_name=from_name or settings.from_name or settings.cluster_name,
             default_language=default, reply_to=reply_to, event_id=event_id, survey_url=survey_url,
@@ -230,13 +230,15 @@ def preview(ctx: Context, campaign_id: int, contact_ref: str, language: str | No
 
 @group.command("test-send")
 @click.argument("campaign_id", type=int)
-@click.option("--to", "to", required=True, help="address to send one test copy to")
+@click.option("--to", "to", required=True, multiple=True,
+              help="address to send a test copy to (repeat it for several, at most 50)")
 @click.option("--language", default=None)
 @click.option("--contact", "contact_ref", default=None, help="render as this contact would see it")
 @json_option
 @pass_ctx
-def test_send(ctx: Context, campaign_id: int, to: str, language: str | None, contact_ref: str | None, as_json: bool) -> None:
-    """Send one copy to a test address (nothing is recorded as sent)."""
+def test_send(ctx: Context, campaign_id: int, to: tuple[str, ...], language: str | None, contact_ref: str | None,
+              as_json: bool) -> None:
+    """Send one copy to each test address (nothing is recorded as sent)."""
     from crm.campaigns import preview as previews
     from crm.delivery import runtime
 
@@ -244,14 +246,21 @@ def test_send(ctx: Context, campaign_id: int, to: str, language: str | None, con
     transport = runtime.transport(settings)
     try:
         with ctx.store.transaction() as session:
-            sent, result = previews.test_send(session, runtime.composer(settings), transport, campaign_id, to,
-                                              language=language, contact_ref=contact_ref)
+            results = previews.test_send(session, runtime.composer(settings), transport, campaign_id, list(to),
+                                         language=language, contact_ref=contact_ref)
     finally:
         transport.close()
-    data = {"to": sent.address, "language": sent.language, "result": result.status.value, "detail": result.detail}
-    if result.status.value != "sent":
-        raise ValidationError(f"test message not sent: {result.detail}", "test-send")
-    emit_json(data) if as_json else click.echo(f"test message sent to {sent.address} ({sent.language})")
+    data = [{"to": sent.address, "language": sent.language, "result": result.status.value, "detail": result.detail}
+            for sent, result in results]
+    refused = [item for item in data if item["result"] != "sent"]
+    if refused:
+        went = f" ({len(data) - len(refused)} of {len(data)} sent)" if len(data) > 1 else ""
+        raise ValidationError(f"test message not sent to {refused[0]['to']}: {refused[0]['detail']}{went}", "test-send")
+    if as_json:
+        emit_json(data[0] if len(data) == 1 else data)
+        return
+    for item in data:
+        click.echo(f"test message sent to {item['to']} ({item['language']})")
 
 
 def register(cli: click.Group) -> None:

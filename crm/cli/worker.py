@@ -30,6 +30,7 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
     if not settings.broker_url:
         _in_process(ctx, watch_interval)
         return
+    runtime.check_broker(settings.broker_url)  # a broker that refuses us stops here, once (69 or 78)
     import dramatiq
 
     from crm.delivery import watch

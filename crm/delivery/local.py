@@ -29,6 +29,7 @@ log = logging.getLogger("crm.delivery")
 
 QUICK_RETRIES = 3  # after the first failure: waits of 1, 2 and 4 s, then give up
 SLICE_SECONDS = 30.0
+LOOK_AGAIN_SECONDS = 2.0
 
 
 def run_to_end(engine: Engine, campaign_id: int, *, retries: int = QUICK_RETRIES, first_wait: float = 1.0,
@@ -45,7 +46,10 @@ def run_to_end(engine: Engine, campaign_id: int, *, retries: int = QUICK_RETRIES
             delay = follow_up_delay(report)
             if delay is None:
                 return total
-            sleep(delay)
+            # Looked at again soon, not only when the wait is over: what it waits for may be
+            # another process's lease, and that process may finish the campaign well before
+            # (two `send` at once: the second ended a lease later, a minute after the first).
+            sleep(min(delay, LOOK_AGAIN_SECONDS))
     except TransportUnavailable:
         raise
     except BaseException as exc:  # a failure (or Ctrl-C) must not leave it `sending` with nobody on it

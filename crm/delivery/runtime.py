@@ -17,7 +17,7 @@ from crm import signing
 from crm.delivery.compose import Composer
 from crm.delivery.engine import Engine, EngineConfig
 from crm.delivery.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
-from crm.errors import ServiceUnavailable
+from crm.errors import ConfigError, ServiceUnavailable
 from crm.mail.outbox import OutboxTransport
 from crm.mail.smtp import SMTPTransport
 from crm.mail.transport import Transport
@@ -68,6 +68,40 @@ def check_broker(url: str, timeout: float = 3.0) -> None:
         raise ServiceUnavailable(f"cannot reach the broker {shown} (no answer in {timeout:g} s): {fix}") from None
     except OSError as exc:
         raise ServiceUnavailable(f"cannot reach the broker {shown} ({exc.strerror or exc}): {fix}") from None
+    _log_in(url, shown, timeout)
+
+
+def _log_in(url: str, shown: str, timeout: float) -> None:
+    """The broker answers and takes these credentials and this database: a wrong password
+    or a Redis database that does not exist is a setting to fix (`ConfigError`), found now
+    rather than by a worker failing at every poll."""
+    if url.startswith(("amqp://", "amqps://")):
+        import pika
+        from pika import exceptions as amqp
+
+        try:
+            params = pika.URLParameters(url)
+            params.socket_timeout = params.blocked_connection_timeout = timeout
+            pika.BlockingConnection(params).close()
+        except (amqp.ProbableAuthenticationError, amqp.ProbableAccessDeniedError) as exc:
+            raise ConfigError(f"the broker {shown} refused these credentials ({type(exc).__name__}): "
+                              "fix the user, password or virtual host", "CRM_BROKER_URL") from None
+        except amqp.AMQPError as exc:
+            raise ServiceUnavailable(f"cannot use the broker {shown} ({exc!r:.200}): check CRM_BROKER_URL") from None
+        return
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except (redis.AuthenticationError, redis.ResponseError) as exc:
+        raise ConfigError(f"the broker {shown} refused it ({exc}): fix the password or the database number",
+                          "CRM_BROKER_URL") from None
+    except (redis.RedisError, ValueError) as exc:
+        raise ServiceUnavailable(f"cannot use the broker {shown} ({exc}): check CRM_BROKER_URL") from None
 
 
 def limiter(settings: Settings) -> RateLimiter:

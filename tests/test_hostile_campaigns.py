@@ -1,0 +1,158 @@
+"""Campaigns, test sends, the worker and the settings driven as a hostile user would, through
+the installed `crm`: one line, an exit code of the table, no traceback, nothing written when
+the command fails; and two `send` at once end together."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from email import message_from_bytes
+from pathlib import Path
+
+import pytest
+
+from crm.errors import ConfigError
+from crm.settings import Settings, load
+from tests.conftest import CrmRunner
+from tests.processes import RedisServer
+from tests.snapshots import snapshot
+
+pytestmark = pytest.mark.cli
+
+
+def _one_line(result) -> None:  # noqa: ANN001
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err, result.err
+
+
+def _world(crm: CrmRunner, contacts: int = 3) -> None:
+    rows = "\n".join(f"p{i}@cluster-test.org,P{i}" for i in range(contacts))
+    (crm.cwd / "people.csv").write_text(f"email,first_name\n{rows}\n")
+    crm("contacts", "import", "people.csv")
+    (crm.cwd / "ok.md").write_text("Bonjour {{ contact.first_name }}\n")
+    (crm.cwd / "en.md").write_text("Hello\n")
+    (crm.cwd / "empty.md").write_text("")
+    (crm.cwd / "blank.md").write_text("  \n\n")
+
+
+NEWS = ["campaigns", "create", "--kind", "newsletter", "--segment", "everyone"]
+REFUSED = [
+    # a default language without content: was a KeyError (exit 1)
+    ([*NEWS, "--subject", "en=Hello", "--content", "en=en.md", "--language", "fr"], 65, "--language"),
+    # an empty content file: was an empty newsletter
+    ([*NEWS, "--subject", "S", "--content", "empty.md"], 65, "content is empty"),
+    ([*NEWS, "--subject", "S", "--content", "blank.md"], 65, "content is empty"),
+    # survey links every recipient would find broken: were accepted
+    (["campaigns", "create", "--kind", "survey", "--segment", "everyone", "--subject", "S", "--content", "ok.md",
+      "--survey-url", "https://"], 65, "--survey-url"),
+    (["campaigns", "create", "--kind", "survey", "--segment", "everyone", "--subject", "S", "--content", "ok.md",
+      "--survey-url", "https://forms.cluster-test.org/a survey"], 65, "--survey-url"),
+    (["campaigns", "create", "--kind", "survey", "--segment", "everyone", "--subject", "S", "--content", "ok.md",
+      "--survey-url", "javascript:alert(1)"], 65, "--survey-url"),
+]
+
+
+@pytest.mark.parametrize("args, code, words", REFUSED)
+def test_create_refuses_with_one_line_and_changes_nothing(crm_cli_db: CrmRunner, fresh_url: str, args: list[str],
+                                                          code: int, words: str) -> None:
+    _world(crm_cli_db)
+    before = snapshot(fresh_url)
+    result = crm_cli_db(*args, ok=False)
+    assert result.code == code and words in result.err, result.err
+    _one_line(result)
+    assert snapshot(fresh_url) == before
+
+
+def test_a_long_subject_without_a_name_names_the_campaign_cut_and_is_sent_whole(crm_cli: CrmRunner) -> None:
+    _world(crm_cli)
+    subject = "Lettre " + "é" * 250  # fits the 300 of a subject, not the 200 of a name
+    created = crm_cli(*NEWS, "--subject", subject, "--content", "ok.md", "--json").json()  # was 65 "--name: longer"
+    assert len(created["name"]) == 200 and created["name"].endswith("…") and subject.startswith(created["name"][:-1])
+    crm_cli("campaigns", "preview", str(created["id"]), "--contact", "p1@cluster-test.org", "-o", "p.eml")
+    message = message_from_bytes((crm_cli.cwd / "p.eml").read_bytes())
+    from email.header import decode_header, make_header
+    assert str(make_header(decode_header(message["Subject"]))) == subject
+
+
+def test_test_send_to_several_addresses_checks_them_all_first(crm_cli: CrmRunner) -> None:
+    _world(crm_cli)
+    campaign = crm_cli(*NEWS, "--subject", "S", "--content", "ok.md", "--json").json()["id"]
+    outbox = crm_cli.cwd / "outbox"
+    result = crm_cli("campaigns", "test-send", str(campaign), "--to", "a@cluster-test.org", "--to", "nope", ok=False)
+    assert result.code == 65 and result.err.startswith("crm: --to:"), result.err
+    _one_line(result)
+    assert not outbox.exists() or not any(outbox.iterdir())  # nothing went: the second was checked first
+    many = [arg for i in range(51) for arg in ("--to", f"t{i}@cluster-test.org")]
+    result = crm_cli("campaigns", "test-send", str(campaign), *many, ok=False)
+    assert result.code == 65 and "at most 50" in result.err
+    # before: only the last --to got a copy, the others silently lost
+    sent = crm_cli("campaigns", "test-send", str(campaign), "--to", "a@cluster-test.org", "--to", "b@cluster-test.org",
+                   "--to", "a@cluster-test.org", "--json").json()
+    assert [item["to"] for item in sent] == ["a@cluster-test.org", "b@cluster-test.org"]
+    assert len(list(outbox.iterdir())) == 2
+
+
+# ---- settings ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("variable, value, words", [
+    ("CRM_DEFAULT_LANGUAGE", "xx", "language code"),  # was accepted, then every create failed with 65
+    ("CRM_BASE_URL", "https://crm.cluster-test.org/app/?x=1", "'?'"),  # links became …/?x=1/u/…
+    ("CRM_BASE_URL", "https://crm.cluster-test.org/app#top", "'#'"),
+])
+def test_a_setting_that_cannot_work_stops_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, variable: str,
+                                                  value: str, words: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        load()
+    assert refused.value.setting == variable and words in str(refused.value)
+
+
+def test_the_default_language_is_a_language_tag(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'crm.db'}"
+    assert Settings(database_url=url, default_language="pt-BR").default_language == "pt-BR"  # was refused
+    assert Settings(database_url=url, default_language="EN").default_language == "en"
+
+
+def test_default_language_xx_is_configuration_for_create(crm_cli: CrmRunner) -> None:
+    _world(crm_cli)
+    crm_cli.env["CRM_DEFAULT_LANGUAGE"] = "xx"
+    result = crm_cli(*NEWS, "--subject", "S", "--content", "ok.md", ok=False)
+    assert result.code == 78 and result.err.startswith("crm: CRM_DEFAULT_LANGUAGE:"), result.err  # was 65 "language:"
+    _one_line(result)
+
+
+# ---- the worker and the broker -----------------------------------------------------------
+
+@pytest.mark.slow
+def test_worker_on_a_redis_database_that_does_not_exist_stops_at_once(crm_cli: CrmRunner) -> None:
+    with RedisServer() as redis:
+        crm_cli.env["CRM_BROKER_URL"] = redis.url.rsplit("/", 1)[0] + "/99"
+        started = time.monotonic()
+        result = crm_cli("worker", ok=False, timeout=30)  # was: a traceback every 3 s, for ever
+    assert time.monotonic() - started < 20
+    assert result.code == 78 and "CRM_BROKER_URL" in result.err and "DB index is out of range" in result.err
+    _one_line(result)
+
+
+# ---- two sends at once -------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_two_sends_at_once_end_together_and_send_each_once(crm_cli_db: CrmRunner) -> None:
+    _world(crm_cli_db, contacts=40)
+    campaign = crm_cli_db(*NEWS, "--subject", "S", "--content", "ok.md", "--no-consent-required", "--rate", "20",
+                          "--json").json()["id"]
+    command = [crm_cli_db.exe, "campaigns", "send", str(campaign), "--json"]
+    first = subprocess.Popen(command, cwd=crm_cli_db.cwd, env=crm_cli_db.env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(0.7)
+    second = subprocess.Popen(command, cwd=crm_cli_db.cwd, env=crm_cli_db.env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    first.communicate(timeout=60)
+    ended = time.monotonic()
+    second.communicate(timeout=60)
+    # before: the second waited for the first one's lease (60 s) after the campaign had finished
+    assert time.monotonic() - ended < 10
+    assert first.returncode == 0 and second.returncode in (0, 65)
+    status = crm_cli_db("campaigns", "status", str(campaign), "--json").json()
+    assert (status["status"], status["sent"]) == ("finished", 40)
+    assert len(list((crm_cli_db.cwd / "outbox").iterdir())) == 40
