@@ -28,6 +28,9 @@ class Claimed:
     resent_after_crash: bool
 
 
+RESTART_GRACE = timedelta(seconds=15)  # > the ledger's longest pause between reconnects (3 s)
+
+
 def due(now: datetime) -> ColumnElement[bool]:
     """SQL: a pending row whose (retry) time has come — what `claim_batch` takes."""
     return and_(_T.c.status == D.PENDING, or_(_T.c.next_attempt_at.is_(None), _T.c.next_attempt_at <= now))
@@ -49,9 +52,15 @@ def reclaim_expired(session: Session, campaign_id: int, now: datetime) -> tuple[
     batch leaves that mark on a row never sent: the mark means "may have two copies".)
     The other rows were never attempted: back to pending. Returns (taken back, resent).
     `sending` rows come from versions that marked the message in flight explicitly; the
-    same rule covers them.
+    same rule covers them. On PostgreSQL nothing is taken back in the first `RESTART_GRACE`
+    after the server started: its workers write what they held first.
     """
     expired = and_(_T.c.campaign_id == campaign_id, _T.c.lease_expires_at < now, _T.c.status.in_([D.CLAIMED, D.SENDING]))
+    if session.get_bind().dialect.name == "postgresql":
+        # Just after the database server (re)started, a lease may have run out only because
+        # its worker was waiting for the database, holding outcomes it has not written yet
+        # (`Ledger`): give it time to write them before its rows are sent by anyone else.
+        expired = and_(expired, func.pg_postmaster_start_time() < now - RESTART_GRACE)
     first_open = select(func.min(_T.c.id)).where(expired).group_by(_T.c.lease_owner)
     in_flight = session.execute(
         update(_T)
