@@ -113,7 +113,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
@@ -121,13 +120,14 @@ def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine with the per-dialect settings the CRM relies on."""
+def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 30.0) -> Engine:
+    """An engine with the per-dialect settings the CRM relies on. ``busy_timeout``: how long
+    a SQLite statement waits for another process's write lock before "database is locked"."""
     kwargs: dict[str, Any] = {"echo": echo}
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs["connect_args"] = {"timeout": busy_timeout}  # sqlite3's busy handler
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     cluster_name: str = Field("Cluster CRM demo", min_length=1, max_length=200,
                               description="name shown in messages")
     sql_echo: bool = Field(False, description="log every SQL statement")
+    sqlite_busy_timeout: float = Field(30.0, ge=0.1, le=3600,
+                                       description="seconds a SQLite statement waits for another process's lock")
     from_address: str = Field("animation@cluster.example.org", max_length=254, description="sender of campaigns")
     from_name: str | None = Field(None, max_length=200, description="sender name (default: the cluster's name)")
     rate_limit: float | None = Field(None, ge=0.001, le=10_000,
@@ -162,7 +164,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one line of text, without control characters")
         return value
 
-    @field_validator("rate_limit", "delivery_lease_seconds", "retry_base_seconds")
+    @field_validator("rate_limit", "delivery_lease_seconds", "retry_base_seconds", "sqlite_busy_timeout")
     @classmethod
     def _finite(cls, value: float | None) -> float | None:
         if value is not None and not math.isfinite(value):

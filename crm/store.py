@@ -23,7 +23,8 @@ class Store:
     def open(cls, settings: Settings | None = None, *, upgrade: bool = True) -> Store:
         """Connect; on a new or older database, create or upgrade the schema first."""
         settings = settings or get_settings()
-        engine = make_engine(settings.database_url, echo=settings.sql_echo)
+        engine = make_engine(settings.database_url, echo=settings.sql_echo,
+                             busy_timeout=settings.sqlite_busy_timeout)
         if upgrade:
             migrate.ensure_schema(engine)
         return cls(engine, make_session_factory(engine))
