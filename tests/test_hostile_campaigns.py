@@ -156,3 +156,42 @@ def test_two_sends_at_once_end_together_and_send_each_once(crm_cli_db: CrmRunner
     status = crm_cli_db("campaigns", "status", str(campaign), "--json").json()
     assert (status["status"], status["sent"]) == ("finished", 40)
     assert len(list((crm_cli_db.cwd / "outbox").iterdir())) == 40
+
+
+# ---- an invitation to an event that is over ----------------------------------------------
+
+def test_an_invitation_to_an_event_that_is_over_is_refused(crm_cli_db: CrmRunner, fresh_url: str) -> None:
+    _world(crm_cli_db)
+    crm_cli_db("events", "add", "--kind", "thematic_debate", "--title", "Passé", "--start", "2020-05-12 18:00",
+               "--end", "2020-05-12 20:00")
+    before = snapshot(fresh_url)
+    result = crm_cli_db("campaigns", "create", "--kind", "invitation", "--event", "1", "--segment", "everyone",
+                        "--subject", "Invitation", "--content", "ok.md", ok=False)  # was: created, and sent
+    assert result.code == 65 and result.err.startswith("crm: --event: event #1 (Passé) ends 2020-05-12 20:00")
+    _one_line(result)
+    assert snapshot(fresh_url) == before
+
+
+def test_an_invitation_is_not_scheduled_or_sent_after_its_event(session) -> None:  # noqa: ANN001
+    from datetime import UTC, datetime
+
+    from crm.campaigns import service
+    from crm.errors import ValidationError
+    from crm.models import Event, EventKind
+    from tests.delivery_helpers import renderer
+
+    event = Event(kind=EventKind.THEMATIC_DEBATE, title="Débat", starts_at=datetime(2998, 2, 10, 17, tzinfo=UTC),
+                  ends_at=datetime(2998, 2, 10, 19, tzinfo=UTC), timezone="Europe/Paris")
+    session.add(event)
+    session.flush()
+    campaign = service.create(session, renderer=renderer(), name=None, kind=service.kind("invitation"), segment="all",
+                              contents=[service.ContentInput("fr", "Invitation", "Venez")], event_id=event.id,
+                              from_address="animation@cluster.example.org", default_language="fr")
+    with pytest.raises(ValidationError) as late:
+        service.schedule(session, campaign.id, datetime(2998, 2, 11, 8, tzinfo=UTC))
+    assert late.value.where == "--at" and "ends 2998-02-10 20:00" in late.value.message
+    with pytest.raises(ValidationError) as late:
+        service.send(session, campaign.id, now=datetime(2998, 2, 10, 19, 30, tzinfo=UTC))
+    assert "ends 2998-02-10 20:00" in late.value.message
+    assert service.get(session, campaign.id).status.value == "draft"
+    assert service.send(session, campaign.id, now=datetime(2998, 2, 10, 16, tzinfo=UTC))["status"] == "sending"

@@ -143,6 +143,7 @@ def create(
             raise ValidationError("an invitation needs the event it invites to", "event")
     if event_id is not None and (not possible_id(event_id) or session.get(Event, event_id) is None):
         raise NotFound(f"no event {event_id}")
+    _event_ahead(session, kind, event_id, utcnow(), "--event")
     if kind is CampaignKind.SURVEY and not survey_url:
         raise ValidationError("a survey invitation needs the survey's link", "survey_url")
     rate_limit = ratelimit.check_rate(rate_limit)
@@ -172,6 +173,18 @@ def _label(subject: str, limit: int) -> str:
     checked, and kept whole, with the content)."""
     text = " ".join(subject.split())
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def _event_ahead(session: Session, kind: CampaignKind, event_id: int | None, at: datetime, where: str) -> None:
+    """An invitation goes out before its event ends (RSVP links to a past event help nobody)."""
+    from crm import times
+
+    if kind is not CampaignKind.INVITATION or event_id is None:
+        return
+    event = session.get(Event, event_id)
+    if event is not None and event.ends_at <= at:
+        raise ValidationError(f"event #{event.id} ({event.title}) ends {times.local(event.ends_at, event.timezone)}, "
+                              "before the invitation would go: invite to an event still to come", where)
 
 
 def _length(column: Any) -> int:
@@ -219,6 +232,9 @@ def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> 
     nobody twice). A paused campaign is resumed instead.
     """
     now = now or utcnow()
+    campaign = get(session, campaign_id)
+    if campaign.status is CampaignStatus.DRAFT:  # a scheduled one was checked for its time
+        _event_ahead(session, campaign.kind, campaign.event_id, now, f"campaign #{campaign_id}")
     campaign, before = campaign_status.transition(session, campaign_id, CampaignStatus.SENDING, now=now)
     campaign.status_reason = None
     added = 0
@@ -231,6 +247,8 @@ def schedule(session: Session, campaign_id: int, at: datetime, *, now: datetime 
     now = now or utcnow()
     if at <= now:
         raise ValidationError("the time is in the past: use `send` to send now", "at")
+    campaign = get(session, campaign_id)
+    _event_ahead(session, campaign.kind, campaign.event_id, at, "--at")
     campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.SCHEDULED, now=now)
     campaign.scheduled_at = at
     session.flush()
