@@ -195,3 +195,22 @@ def test_an_invitation_is_not_scheduled_or_sent_after_its_event(session) -> None
     assert "ends 2998-02-10 20:00" in late.value.message
     assert service.get(session, campaign.id).status.value == "draft"
     assert service.send(session, campaign.id, now=datetime(2998, 2, 10, 16, tzinfo=UTC))["status"] == "sending"
+
+
+def test_an_outbox_write_that_fails_leaves_no_half_file(tmp_path: Path) -> None:
+    import resource
+    import signal
+
+    from crm.mail.outbox import OutboxTransport
+
+    outbox = OutboxTransport(tmp_path)
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # a disk that fills up mid-message
+    try:
+        with pytest.raises(OSError):
+            outbox.send("a@cluster-test.org", "b@cluster-test.org", b"Message-ID: <x@y>\r\n\r\n" + b"x" * 5000)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
+    assert list(tmp_path.iterdir()) == []  # was: an empty or partial .eml.tmp per attempt

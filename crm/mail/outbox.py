@@ -30,11 +30,15 @@ class OutboxTransport:
     def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
         path = self.path_for(message, recipient)
         tmp = path.with_suffix(".eml.tmp")
-        with open(tmp, "wb") as out:  # written whole, then renamed: never a half file
-            out.write(message)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as out:  # written whole, then renamed: never a half file
+                out.write(message)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:  # a full disk: no empty .tmp left behind for each attempt
+            tmp.unlink(missing_ok=True)
+            raise
         return SendResult(SendStatus.SENT, 250, str(path))
 
     def connect(self) -> None:
