@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -41,7 +41,8 @@ def lease_expired(now: datetime) -> ColumnElement[bool]:
     return and_(_T.c.status.in_([D.CLAIMED, D.SENDING]), _T.c.lease_expires_at <= now)
 
 
-def reclaim_expired(session: Session, campaign_id: int, now: datetime) -> tuple[int, int]:
+def reclaim_expired(session: Session, campaign_id: int, now: datetime, *, lease: timedelta | None = None,
+                    unrecorded: int = 1) -> tuple[int, int]:
     """Take back the rows of batches whose worker let the lease run out (it died).
 
     A batch is sent in id order and each row stays `claimed` until its result is written,
@@ -52,19 +53,27 @@ def reclaim_expired(session: Session, campaign_id: int, now: datetime) -> tuple[
     batch leaves that mark on a row never sent: the mark means "may have two copies".)
     The other rows were never attempted: back to pending. Returns (taken back, resent).
     `sending` rows come from versions that marked the message in flight explicitly; the
-    same rule covers them. On PostgreSQL nothing is taken back in the first `RESTART_GRACE`
-    after the server started: its workers write what they held first.
+    same rule covers them.
+
+    PostgreSQL: nothing is taken back in the first `RESTART_GRACE` after the server started,
+    so that workers that held outcomes through the outage write them first. A batch whose
+    worker died while the server itself crashed (its lease, ``lease`` long, was set before
+    the server started) may have lost its last ``unrecorded`` results, committed without
+    waiting for the disk (`Ledger`): its lowest ``unrecorded`` open rows are marked.
     """
     expired = and_(_T.c.campaign_id == campaign_id, _T.c.lease_expires_at < now, _T.c.status.in_([D.CLAIMED, D.SENDING]))
+    marked: ColumnElement[int] = literal(1)
     if session.get_bind().dialect.name == "postgresql":
-        # Just after the database server (re)started, a lease may have run out only because
-        # its worker was waiting for the database, holding outcomes it has not written yet
-        # (`Ledger`): give it time to write them before its rows are sent by anyone else.
-        expired = and_(expired, func.pg_postmaster_start_time() < now - RESTART_GRACE)
-    first_open = select(func.min(_T.c.id)).where(expired).group_by(_T.c.lease_owner)
+        started = func.pg_postmaster_start_time()
+        expired = and_(expired, started < now - RESTART_GRACE)
+        if lease is not None and unrecorded > 1:
+            marked = case((_T.c.lease_expires_at < started + lease, unrecorded), else_=1)
+    rank = func.row_number().over(partition_by=_T.c.lease_owner, order_by=_T.c.id)
+    ranked = select(_T.c.id, rank.label("rank"), marked.label("marked")).where(expired).subquery()
+    may_have_gone = select(ranked.c.id).where(ranked.c.rank <= ranked.c.marked)
     in_flight = session.execute(
         update(_T)
-        .where(_T.c.id.in_(first_open.scalar_subquery()), expired)
+        .where(_T.c.id.in_(may_have_gone.scalar_subquery()), expired)
         .values(status=D.PENDING, lease_owner=None, lease_expires_at=None, resent_after_crash=True,
                 attempts=_T.c.attempts + 1)
     ).rowcount

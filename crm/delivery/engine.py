@@ -24,7 +24,7 @@ from crm.campaigns import status as campaign_status
 from crm.db import utcnow
 from crm.delivery import claim, recipients
 from crm.delivery.compose import Composer
-from crm.delivery.ledger import Fate, Ledger, Outcome
+from crm.delivery.ledger import CHECKPOINT_EVERY, Fate, Ledger, Outcome
 from crm.delivery.outage import database_away, retrying
 from crm.delivery.ratelimit import RateLimiter
 from crm.errors import CRMError, ValidationError
@@ -35,6 +35,9 @@ from crm.models.deliveries import OPEN_STATUSES, Delivery, DeliveryStatus
 
 log = logging.getLogger("crm.delivery")
 
+# A batch that lived through a database crash may have lost this many results: those not yet
+# made durable by the ledger's checkpoint, and the message in flight.
+UNRECORDED = CHECKPOINT_EVERY + 1
 DATABASE_RETRY_SECONDS = 2.0  # a campaign whose database is away is looked at again this soon
 
 
@@ -110,7 +113,7 @@ class Engine:
             if campaign.status is not CampaignStatus.SENDING:
                 report.stopped = campaign.status.value
                 return report
-            claim.reclaim_expired(session, campaign_id, now)
+            claim.reclaim_expired(session, campaign_id, now, lease=self.config.lease, unrecorded=UNRECORDED)
             # Each batch has its own lease owner: after a crash, the lowest open row of each
             # dead batch is the one message that may have been in flight.
             owner = f"{self.config.worker}#{next(self._batches)}"
