@@ -214,3 +214,15 @@ def test_an_outbox_write_that_fails_leaves_no_half_file(tmp_path: Path) -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
         signal.signal(signal.SIGXFSZ, previous)
     assert list(tmp_path.iterdir()) == []  # was: an empty or partial .eml.tmp per attempt
+
+
+def test_a_whole_html_page_keeps_its_own_styles_on_its_own_elements() -> None:
+    from crm.rendering.content import to_html
+    from crm.rendering.tags import TagProtector
+
+    page = ("<!DOCTYPE html><html><head><style>p { color: red } .big { font-size: 20px } "
+            "a { background: url(https://tracker.example/x.png) }</style></head>"
+            "<body><p class='big'>Bonjour</p><p><a href='https://cluster-test.org/'>lien</a></p></body></html>")
+    html = to_html(page, "html", protector=TagProtector(), base_url="https://crm.cluster-test.org", where="content[fr]")
+    assert 'class="big" style="color:red; font-size:20px"' in html  # was: <p class="big"> (the rules lost)
+    assert "url(" not in html and "<style" not in html and "<head" not in html

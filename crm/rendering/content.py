@@ -4,7 +4,8 @@
   ``<script>`` written in Markdown shows as text.
 - ``html``: raw HTML is allowed, then cleaned with lxml: dangerous elements are dropped
   with their content (script, style, iframe, object, form …), unknown ones are unwrapped,
-  attributes are allow-listed (no ``on*``), and ``style`` values that can run code go.
+  attributes are allow-listed (no ``on*``), and ``style`` values that can run code go. The
+  rules of the file's own ``<style>`` blocks are inlined into its elements first.
 
 In both, every literal link (``href``/``src``) must be relative or http, https, mailto or tel:
 anything else (``javascript:``, ``data:``, ``vbscript:``) is refused here with its line. A
@@ -48,6 +49,7 @@ _ATTRIBUTES = frozenset({
     "target", "rel", "class", "role", "face", "size", "start", "scope", "datetime", "id", "name",
 })
 _URL_ATTRIBUTES = ("href", "src")
+_STYLE_BLOCK = re.compile(r"<style\b", re.IGNORECASE)
 _BAD_STYLE = re.compile(r"expression|javascript|vbscript|behaviou?r|-moz-binding|@import|url\s*\(",
                         re.IGNORECASE)
 
@@ -127,6 +129,12 @@ def _clean(element: lxml_html.HtmlElement, links: _Links) -> None:
 def _html(source: str, links: _Links) -> str:
     if not source.strip():
         return ""
+    if _STYLE_BLOCK.search(source):
+        # A whole page from an editor (<head><style>): its rules go into style="" on its own
+        # elements, which the cleaner keeps (a mail client ignores <style>; it was lost).
+        from crm.rendering.inlining import inline_css
+
+        source = inline_css(source)
     root = lxml_html.fragment_fromstring(source, create_parent="div")
     _clean(root, links)
     out = lxml_html.tostring(root, encoding="unicode", method="html")
