@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("outbox_dir", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        return "outbox" if isinstance(value, str) and not value.strip() else value  # not '.': the working folder
+
     @field_validator("broker_url")
     @classmethod
     def _broker(cls, value: str | None) -> str | None:
@@ -225,9 +230,25 @@ def _reason(error: dict, variable: str) -> str:
     return f"{message}{shown}"
 
 
+def _check_env_file(path: Path) -> None:
+    """Every line of ./.env is NAME=value (or a comment): a line python-dotenv cannot read was
+    skipped with a warning, and the setting it held silently lost. Its content is not shown:
+    it may hold a password."""
+    if not path.is_file():
+        return
+    from dotenv.parser import parse_stream
+
+    with path.open(encoding="utf-8-sig") as stream:
+        for binding in parse_stream(stream):
+            if binding.error:
+                raise ConfigError(f"line {binding.original.line} cannot be read: write NAME=value (quotes around a "
+                                  "value with spaces or #), one setting a line", "./.env")
+
+
 def load() -> Settings:
     """Read the settings, or raise `ConfigError` naming the first bad variable and the fix."""
     try:
+        _check_env_file(Path(".env"))
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -226,3 +226,18 @@ def test_a_whole_html_page_keeps_its_own_styles_on_its_own_elements() -> None:
     html = to_html(page, "html", protector=TagProtector(), base_url="https://crm.cluster-test.org", where="content[fr]")
     assert 'class="big" style="color:red; font-size:20px"' in html  # was: <p class="big"> (the rules lost)
     assert "url(" not in html and "<style" not in html and "<head" not in html
+
+
+def test_a_dotenv_line_that_cannot_be_read_is_configuration(crm_cli: CrmRunner) -> None:
+    (crm_cli.cwd / ".env").write_text("CRM_TIMEZONE=UTC\nCRM_SMTP_URL smtp://u:secret@mail\n", encoding="utf-8")
+    result = crm_cli("campaigns", "list", ok=False)  # was: a python-dotenv warning, the line dropped, exit 0
+    assert result.code == 78 and result.err.startswith("crm: ./.env: line 2 cannot be read") and "secret" not in result.err
+    _one_line(result)
+    (crm_cli.cwd / ".env").write_bytes(b'\xef\xbb\xbfexport CRM_TIMEZONE="UTC" # ici\n\n# note\nOTHER=1\n')
+    crm_cli("campaigns", "list")  # a BOM, export, quotes, comments and other names are fine
+
+
+def test_a_blank_outbox_setting_is_the_default_outbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CRM_OUTBOX_DIR", "")
+    assert load().outbox_dir == Path("outbox")  # was Path('.'): messages written among the user's files
