@@ -187,6 +187,9 @@ def test_an_invitation_is_not_scheduled_or_sent_after_its_event(session) -> None
     campaign = service.create(session, renderer=renderer(), name=None, kind=service.kind("invitation"), segment="all",
                               contents=[service.ContentInput("fr", "Invitation", "Venez")], event_id=event.id,
                               from_address="animation@cluster.example.org", default_language="fr")
+    with pytest.raises(ValidationError) as past:
+        service.schedule(session, campaign.id, datetime(2001, 1, 1, tzinfo=UTC))
+    assert past.value.where == "--at"  # the option, as every other refusal names it (was "at")
     with pytest.raises(ValidationError) as late:
         service.schedule(session, campaign.id, datetime(2998, 2, 11, 8, tzinfo=UTC))
     assert late.value.where == "--at" and "ends 2998-02-10 20:00" in late.value.message

@@ -246,7 +246,7 @@ def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> 
 def schedule(session: Session, campaign_id: int, at: datetime, *, now: datetime | None = None) -> Campaign:
     now = now or utcnow()
     if at <= now:
-        raise ValidationError("the time is in the past: use `send` to send now", "at")
+        raise ValidationError("the time is in the past: use `send` to send now", "--at")
     campaign = get(session, campaign_id)
     _event_ahead(session, campaign.kind, campaign.event_id, at, "--at")
     campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.SCHEDULED, now=now)
