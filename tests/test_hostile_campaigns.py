@@ -40,6 +40,9 @@ REFUSED = [
     ([*NEWS, "--subject", "en=Hello", "--content", "en=en.md", "--language", "fr"], 65, "--language"),
     # an empty content file: was an empty newsletter
     ([*NEWS, "--subject", "S", "--content", "empty.md"], 65, "content is empty"),
+    # a language given twice: the last one silently won
+    ([*NEWS, "--subject", "S", "--content", "ok.md", "--content", "fr=en.md"], 65, "--content: fr is given twice"),
+    ([*NEWS, "--subject", "S", "--subject", "fr=T", "--content", "ok.md"], 65, "--subject: fr is given twice"),
     ([*NEWS, "--subject", "S", "--content", "blank.md"], 65, "content is empty"),
     # survey links every recipient would find broken: were accepted
     (["campaigns", "create", "--kind", "survey", "--segment", "everyone", "--subject", "S", "--content", "ok.md",

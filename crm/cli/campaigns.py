@@ -19,10 +19,12 @@ def _by_language(values: tuple[str, ...], default: str, what: str) -> dict[str, 
     result: dict[str, str] = {}
     for value in values:
         lang, sep, rest = value.partition("=")
-        if sep and 1 < len(lang) <= 8 and lang.replace("-", "").isalpha():
-            result[lang] = rest
-        else:
-            result[default] = value
+        if not (sep and 1 < len(lang) <= 8 and lang.replace("-", "").isalpha()):
+            lang, rest = default, value
+        if lang in result:  # the last one silently won
+            raise ValidationError(f"{lang} is given twice ({result[lang]!r:.60} and {rest!r:.60}): give one "
+                                  f"--{what} per language (LANG=…)", f"--{what}")
+        result[lang] = rest
     if not result:
         raise ValidationError(f"give --{what}", what)
     return result
