@@ -174,7 +174,7 @@ def _workspace(base: Base) -> Iterator[tuple[Path, str]]:
             admin.dispose()
 
 
-@settings(max_examples=int(os.environ.get("CRM_HOSTILE_EXAMPLES", "50")), deadline=None,
+@settings(max_examples=int(os.environ.get("CRM_HOSTILE_EXAMPLES", "40")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(args=command_lines())
 def test_hostile_arguments_keep_the_contract(base: Base, args: list[str]) -> None:
