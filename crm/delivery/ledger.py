@@ -73,7 +73,7 @@ _HEARD_BACK = (D.CLAIMED, D.CANCELLED)
 # (`pending`) or to another worker (`claimed` by it): a 250 or an unknown outcome we hold
 # is recorded all the same, so that nobody sends it again.
 _AFTER_OUTAGE = (D.CLAIMED, D.CANCELLED, D.PENDING)
-CHECKPOINT_EVERY = 8  # outcomes committed asynchronously between two synchronous commits
+CHECKPOINT_EVERY = 32  # outcomes committed asynchronously between two synchronous commits (8: -20 % msg/s)
 # One synchronous commit flushes the write-ahead log up to it, and with it every earlier
 # asynchronous commit. PostgreSQL waits for the disk only for a transaction that wrote to
 # the log, so it rewrites one row (the last outcome's, unchanged); a transaction that only
