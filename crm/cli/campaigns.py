@@ -10,7 +10,7 @@ import click
 
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import emit_json, json_option, pairs, table
-from crm.errors import NotFound, ValidationError
+from crm.errors import NotFound, UsageError, ValidationError
 from crm.settings import get_settings
 
 
@@ -58,6 +58,10 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
     from crm.delivery import runtime
 
     settings = get_settings()
+    for option, value in (("--from", from_address), ("--from-name", from_name), ("--language", language),
+                          ("--reply-to", reply_to), ("--name", name), ("--survey-url", survey_url)):
+        if value is not None and not value.strip():  # a blank value never means "the default"
+            raise UsageError(f"{option} is empty: give a value, or leave the option out for the default")
     default = language or settings.default_language
     subject_of = _by_language(subjects, default, "subject")
     file_of = _by_language(contents, default, "content")
