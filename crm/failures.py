@@ -34,9 +34,15 @@ _BUSY = re.compile(r"database is locked|deadlock detected|could not serialize|lo
 _CREDENTIALS = re.compile(r"(//[^/:@]*:)[^@/]*@")
 
 
+def hide_password(text: str) -> str:
+    """``text`` with the password of any URL in it replaced by ***, to quote in a message."""
+    return _CREDENTIALS.sub(r"\1***@", text)
+
+
 def first_line(exc: BaseException) -> str:
+    """The first line of what the error (or the driver's error under it) says, no password."""
     text = str(getattr(exc, "orig", None) or exc).strip()
-    return _CREDENTIALS.sub(r"\1***@", text.splitlines()[0] if text else type(exc).__name__)
+    return hide_password(text.splitlines()[0] if text else type(exc).__name__)
 
 
 def _database(exc: BaseException) -> CRMError | None:

@@ -19,6 +19,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from crm.errors import ConfigError
+from crm.failures import hide_password
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -216,18 +217,14 @@ def _variable(location: tuple[object, ...]) -> str:
     return f"CRM_{str(location[0]).upper()}" if location else "CRM_DKIM_*"
 
 
-_CREDENTIALS = re.compile(r"(//[^/:@]*:)[^@/]*@")
-
-
 def _reason(error: dict, variable: str) -> str:
     message = str(error.get("msg", "invalid value"))
     message = message.removeprefix("Value error, ")
     value = error.get("input")
     if variable == "CRM_SECRET_KEY" or not isinstance(value, (str, int, float)):
         return message
-    shown = _CREDENTIALS.sub(r"\1***@", str(value))  # never echo a password
+    shown = hide_password(str(value))  # never echo a password
     return f"{message} (got {shown!r:.100})"
-    return f"{message}{shown}"
 
 
 def _check_env_file(path: Path) -> None:

@@ -28,6 +28,7 @@ from crm.delivery.ledger import CHECKPOINT_EVERY, Fate, Ledger, Outcome
 from crm.delivery.outage import database_away, retrying
 from crm.delivery.ratelimit import RateLimiter
 from crm.errors import CRMError, ValidationError
+from crm.failures import first_line
 from crm.mail.message import message_id_for
 from crm.mail.transport import SendStatus, Transport, TransportUnavailable
 from crm.models.campaigns import Campaign, CampaignStatus
@@ -232,8 +233,7 @@ class Engine:
                     raise
                 # Nothing is held here: a batch's outcomes are written (waiting for the
                 # database) before `run_batch` lets any error out.
-                reason = str(getattr(error, "orig", None) or error).strip().splitlines()
-                report = BatchReport(stopped="database_down", detail=reason[0][:300] if reason else "")
+                report = BatchReport(stopped="database_down", detail=first_line(error)[:300])
             total.claimed += report.claimed
             for fate, n in report.counts.items():
                 total.counts[fate] = total.counts.get(fate, 0) + n

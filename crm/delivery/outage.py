@@ -22,6 +22,8 @@ from typing import TypeVar
 
 from sqlalchemy import exc as sa
 
+from crm.failures import first_line
+
 log = logging.getLogger("crm.delivery")
 
 T = TypeVar("T")
@@ -55,7 +57,7 @@ class _Outage:
             self._waiting += 1
             if self._since is None:
                 self._since = time.monotonic()
-                reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+                reason = first_line(error)[:300]
                 log.warning("database unreachable (%s): %s; waiting and reconnecting, nothing more is sent "
                             "until it is written", reason, holding)
 
@@ -115,7 +117,7 @@ class Looking:
             return
         if self._since is None:
             self._since = time.monotonic()
-            reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+            reason = first_line(error)[:300]
             log.warning("%s: database unreachable (%s); looking again until it is back", self.what, reason)
 
     def succeeded(self) -> None:

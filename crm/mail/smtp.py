@@ -16,15 +16,13 @@ import ssl
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from crm.errors import ConfigError
+from crm.failures import hide_password
 from crm.mail.transport import SendResult, SendStatus, TransportUnavailable
 
 _SETTING = "CRM_SMTP_URL"
-_CREDENTIALS = re.compile(r"(//[^/:@]*:)[^@/]*@")
-
-
 def _shown(url: str) -> str:
     """The URL without its password, to quote in a message."""
-    return _CREDENTIALS.sub(r"\1***@", url)[:200]
+    return hide_password(url)[:200]
 
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from crm import fields
 from crm.db import utcnow
 from crm.errors import Conflict, NotFound, ValidationError
+from crm.failures import first_line
 from crm.models import Campaign, CampaignStatus, Contact, Segment
 from crm.segments import allowlist
 from crm.segments.ast import NODE_TYPES, Rule, SegmentError
@@ -104,7 +105,7 @@ def count(session: Session, rule: Rule | str, *, now: datetime | None = None) ->
         return session.scalar(select(func.count()).select_from(query.subquery())) or 0
     except DBAPIError as exc:
         if too_large(exc):
-            reason = str(exc.orig).strip().splitlines()[0]
+            reason = first_line(exc)
             raise SegmentError(f"the database cannot evaluate this rule ({reason}); make it smaller", "rule") from None
         raise
 
@@ -242,4 +243,4 @@ def _count_row(session: Session, row: dict[str, Any], now: datetime) -> tuple[in
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise
-        return None, "the database cannot evaluate this rule: " + str(exc.orig).strip().splitlines()[0]
+        return None, "the database cannot evaluate this rule: " + first_line(exc)
