@@ -205,7 +205,7 @@ class Ledger:
 
     def close(self) -> None:
         self.flush()
-        retrying(self._settle, reset=self._drop, holding=self._holding())
+        retrying(self._settle, reset=self._drop, holding=self._holding)
         if self._cursor is not None:
             self._cursor.close()
             self._cursor = None
@@ -217,7 +217,7 @@ class Ledger:
         """Record what is pending, then check ``row`` may go; False when it must not be sent
         (it is then suppressed with its reason, or it is no longer this batch's). Waits for
         a database that went away (see the module docstring)."""
-        return retrying(lambda: self._start(row), reset=self._drop, holding=self._holding())
+        return retrying(lambda: self._start(row), reset=self._drop, holding=self._holding)
 
     def _start(self, row: Claimed) -> bool:
         conn = self._connection()
@@ -245,7 +245,7 @@ class Ledger:
 
     def flush(self) -> None:
         if self._outcomes or self._after_outage:
-            retrying(lambda: self._record(self._connection()), reset=self._drop, holding=self._holding())
+            retrying(lambda: self._record(self._connection()), reset=self._drop, holding=self._holding)
 
     def _record(self, conn: Connection) -> None:
         """Write every held outcome; each statement is idempotent, so after a broken

@@ -77,7 +77,8 @@ class _Outage:
 outage = _Outage()
 
 
-def retrying(work: Callable[[], T], *, reset: Callable[[], None] = lambda: None, holding: str = "",
+def retrying(work: Callable[[], T], *, reset: Callable[[], None] = lambda: None,
+             holding: str | Callable[[], str] = "",
              sleep: Callable[[float], None] = time.sleep) -> T:
     """``work()`` until it goes through; after a database error, ``reset()`` (drop the broken
     connection) and try again after a pause. Other errors are raised at once."""
@@ -92,7 +93,8 @@ def retrying(work: Callable[[], T], *, reset: Callable[[], None] = lambda: None,
                 if not database_away(error):
                     raise
                 if not waiting:
-                    outage.begin(error, holding or "retrying")
+                    said = holding() if callable(holding) else holding  # only worded when it happens
+                    outage.begin(error, said or "retrying")
                     waiting = True
                 reset()
                 sleep(pause)
