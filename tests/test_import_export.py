@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm import consent, contacts, custom_fields, migrate, organisations
+from crm.csv_safety import restore
 from crm.db import make_engine, make_session_factory
 from crm.errors import ImportFileError, ValidationError
 from crm.exports import export_contacts
@@ -78,19 +79,69 @@ def test_bom_quoted_newlines_blank_lines_bad_address_and_duplicates(session: Ses
     assert contacts.get(session, "ali.haddad@example.org").target is TargetGroup.INVESTOR
 
 
-def test_formula_cells_are_stored_literally_and_neutralised_on_export(session: Session, tmp_path: Path) -> None:
-    text = 'Email;Nom;Fonction;Téléphone\nx@example.org;"=HYPERLINK(""http://evil"";""clic"")";@SUM(A1);+33 1 23 45 67 89\n'
-    assert import_contacts(session, write(tmp_path, "f.csv", text)).rejected == []
-    contact = contacts.get(session, "x@example.org")
-    assert contact.last_name == '=HYPERLINK("http://evil";"clic")'
-    assert contact.position == "@SUM(A1)"
+TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet evaluates (OWASP), written here, not imported
+
+
+def export_text(session: Session) -> str:
     out = io.StringIO()
     export_contacts(session, out)
-    exported = out.getvalue()
-    assert "'=HYPERLINK" in exported and "'@SUM(A1)" in exported and "'+33 1 23 45 67 89" in exported
-    for line in exported.splitlines()[1:]:
-        for cell in line.split(","):
-            assert not cell.lstrip('"').startswith(("=", "+", "-", "@")), cell
+    return out.getvalue()
+
+
+def everything(session: Session) -> dict[str | None, tuple[object, ...]]:
+    """Every stored value of every contact, by address."""
+    return {c.email: (*(getattr(c, n) for n in contacts.PARSERS), c.organisation and c.organisation.name,
+                      sorted(t.name for t in c.tags), custom_fields.values(session, c.id))
+            for c in session.scalars(select(Contact))}
+
+
+def test_formula_cells_are_stored_literally_and_neutralised_on_export(session: Session, tmp_path: Path, fresh_url: str) -> None:
+    custom_fields.define(session, "Solde", custom_fields.FieldType.NUMBER)
+    text = (
+        "Email;Nom;Prénom;Fonction;Téléphone;Ville;Notes;Tags;Société;Remarque;Solde\n"
+        'x@example.org;"=HYPERLINK(""http://evil"";""clic"")";-Moins;@SUM(A1);+33 1 23 45 67 89;\'=Cité;"\'\'=sneaky";-tag;=Org;+1;-3,5\n'
+        "y@example.org;'Quote;''Deux;-1+2;;@Lyon;'-x;@tag;@Org;'@r;\n"
+    )
+    assert import_contacts(session, write(tmp_path, "f.csv", text)).rejected == []
+    x, y = contacts.get(session, "x@example.org"), contacts.get(session, "y@example.org")
+    assert (x.last_name, x.first_name, x.position, x.city, x.notes) == (
+        '=HYPERLINK("http://evil";"clic")', "-Moins", "@SUM(A1)", "=Cité", "'=sneaky")
+    assert (y.last_name, y.first_name, y.position, y.city, y.notes) == ("'Quote", "'Deux", "-1+2", "@Lyon", "-x")
+    assert custom_fields.values(session, x.id) == {"Remarque": "+1", "Solde": -3.5}
+    # No way in stores a value starting with a tab or a CR (all strip): only a direct write can.
+    session.add(Contact(email="t@example.org", notes="\t=1+2", city="\r=3"))
+    session.flush()
+
+    header, *data = csv.reader(io.StringIO(export_text(session), newline=""))  # the exporter's dialect: excel, ','
+    cells = {row[header.index("email")]: dict(zip(header, row)) for row in data}
+    for row in [header, *data]:
+        for cell in row:
+            assert not cell.startswith(TRIGGERS), repr(cell)
+    expected = {
+        "x@example.org": {"last_name": """'=HYPERLINK("http://evil";"clic")""", "first_name": "'-Moins",
+                          "position": "'@SUM(A1)", "phone": "'+33 1 23 45 67 89", "city": "'=Cité",
+                          "notes": "''=sneaky", "tags": "'-tag", "organisation": "'=Org", "Remarque [text]": "'+1",
+                          "Solde [number]": "'-3.5"},
+        "y@example.org": {"last_name": "''Quote", "first_name": "''Deux", "position": "'-1+2", "city": "'@Lyon",
+                          "notes": "'-x", "tags": "'@tag", "organisation": "'@Org", "Remarque [text]": "'@r"},
+        "t@example.org": {"notes": "'\t=1+2", "city": "'\r=3"},
+    }
+    assert {e: {k: cells[e].get(k) for k in wanted} for e, wanted in expected.items()} == expected
+    assert (restore(cells["t@example.org"]["notes"]), restore(cells["t@example.org"]["city"])) == ("\t=1+2", "\r=3")
+
+    session.delete(session.scalars(select(Contact).where(Contact.email == "t@example.org")).one())
+    session.flush()
+    path = tmp_path / "export.csv"
+    path.write_text(export_text(session), encoding="utf-8-sig")
+    before = everything(session)
+    engine = make_engine(fresh_url)  # export -> import gives back every value exactly
+    try:
+        migrate.upgrade(engine)
+        with make_session_factory(engine).begin() as other:
+            assert import_contacts(other, path).rejected == []
+            assert everything(other) == before
+    finally:
+        engine.dispose()
 
 
 def test_extra_columns_kept_typed_or_ignored(session: Session, tmp_path: Path) -> None:
