@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -53,6 +54,37 @@ def test_redis_limiter_is_shared_by_every_worker() -> None:
         assert len(slept) >= 28
         assert max(slept) == pytest.approx(29 / 20, abs=0.15)
         redis.kill()
-        # Redis gone: each worker limits itself instead of failing the send
-        fallback = workers[0].acquire({"campaign:7": 1000})
-        assert fallback >= 0
+        # Redis gone: each worker limits itself instead of failing the send — and does limit:
+        # at 1 msg/s its own reservations are 0, 1 and 2 s ahead (`acquire` does not raise).
+        slept.clear()
+        fallback = [workers[0].acquire({"campaign:7": 1}) for _ in range(3)]
+        assert fallback == pytest.approx([0.0, 1.0, 2.0], abs=0.1)
+        assert slept == fallback[1:]
+
+
+@pytest.mark.slow
+def test_redis_limiter_remembers_a_reservation_across_a_pause() -> None:
+    """Not one burst: a message, a real pause, then two more. At 0.25 msg/s (one every 4 s)
+    the second is reserved 4 s after the first, i.e. (4 - pause) s ahead, and the third 4 s
+    after that: the slot taken before the pause is still known to Redis. (A key that expired
+    too early — its expiry given as seconds counted as milliseconds — is forgotten after
+    about 1 s: the second would go at once and the third only 4 s ahead.) The key does not
+    outlive its reservations by more than a second either (milliseconds, not seconds)."""
+    import redis as redis_client
+
+    interval = 4.0
+    with RedisServer() as server:
+        slept: list[float] = []
+        limiter = RedisRateLimiter(server.url, sleep=slept.append)  # records the reservations, sleeps not
+        limits = {"campaign:3": 1 / interval}
+        assert limiter.acquire(limits) == pytest.approx(0.0, abs=0.05)
+        first = time.monotonic()
+        time.sleep(1.2)  # longer than the 1 s an early expiry would keep the key
+        paused = time.monotonic() - first
+        second = limiter.acquire(limits)
+        third = limiter.acquire(limits)
+        assert second == pytest.approx(interval - paused, abs=0.2), (second, paused)
+        assert third == pytest.approx(second + interval, abs=0.1), (second, third)
+        assert slept == [second, third]
+        ttl_ms = redis_client.Redis.from_url(server.url).pttl("crm:rate:campaign:3")
+        assert 0 < ttl_ms <= (third + interval + 1.0) * 1000 + 100, ttl_ms
