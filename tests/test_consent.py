@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crm import consent
 from crm.errors import ValidationError
-from crm.models import ConsentAction, ConsentSource, ConsentTopic, Contact
+from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact
 
 IN, OUT = ConsentAction.OPT_IN, ConsentAction.OPT_OUT
 NEWS, EVENTS = ConsentTopic.NEWSLETTER, ConsentTopic.EVENTS
@@ -128,3 +128,72 @@ def test_change_records_one_event_per_topic_at_one_moment(session: Session) -> N
     assert described["log"][0]["proof"] == "form #12"
     with pytest.raises(ValidationError):
         consent.change(session, ann, [], IN, ConsentSource.FORM)
+
+
+# ---- what the mutation run (benchmarks/mutation_score.py) found untested --------------------
+
+
+def test_the_log_keeps_who_recorded_it_and_a_proof_over_several_lines(session: Session) -> None:
+    ann = _contact(session, "ann@example.org")
+    proof = "paper form\nsigned at the stand\n\tbox 3"
+    event = consent.record(session, ann, NEWS, IN, ConsentSource.ANIMATOR, proof=proof, recorded_by="  Léa M.  ",
+                           at=T0)
+    assert (event.proof, event.recorded_by) == (proof, "Léa M.")
+    assert consent.record(session, ann, NEWS, OUT, ConsentSource.ANIMATOR, proof="  ", recorded_by="",
+                          at=T0 + timedelta(days=1)).recorded_by is None
+    consent.record(session, ann, NEWS, IN, ConsentSource.ANIMATOR, recorded_by="x" * 120, at=T0 + timedelta(days=2))
+    with pytest.raises(ValidationError) as caught:
+        consent.record(session, ann, NEWS, IN, ConsentSource.ANIMATOR, recorded_by="x" * 121)
+    assert caught.value.where == "by" and "120" in caught.value.message
+    with pytest.raises(ValidationError) as caught:
+        consent.record(session, ann, NEWS, IN, ConsentSource.ANIMATOR, proof="a\x00b")
+    assert caught.value.where == "proof"
+    events = consent.change(session, ann, [EVENTS], IN, ConsentSource.ANIMATOR, recorded_by="Léa M.",
+                            at=T0 + timedelta(days=3))
+    assert [e.recorded_by for e in events] == ["Léa M."]
+
+
+def test_describe_names_every_field_of_every_event(session: Session) -> None:
+    ann = _contact(session, "ann@example.org")
+    event = consent.record(session, ann, EVENTS, IN, ConsentSource.FORM, proof="form #7", recorded_by="site", at=T0)
+    assert consent.describe(session, ann) == {
+        "contact_id": ann,
+        "current": {"newsletter": False, "events": True, "press": False, "calls": False, "surveys": False},
+        "log": [{"id": event.id, "at": T0.isoformat(), "topic": "events", "action": "opt_in", "source": "form",
+                 "proof": "form #7", "recorded_by": "site"}],
+    }
+
+
+def test_consented_and_withdrawn_are_per_contact_in_sql(session: Session) -> None:
+    ann, bob, cid = (_contact(session, f"{n}@example.org") for n in ("ann", "bob", "cid"))
+    _record(session, ann, NEWS, IN, T0)
+    _record(session, bob, NEWS, IN, T0)
+    _record(session, bob, NEWS, OUT, T0 + timedelta(days=1))
+    ids = [ann, bob, cid]
+    assert _sql_consented(session, NEWS, ids) == {ann}
+    withdrawn = set(session.scalars(select(Contact.id).where(Contact.id.in_(ids), consent.withdrawn(NEWS))))
+    assert withdrawn == {bob}
+    other = aliased(Contact)  # the contact given explicitly, not the default Contact.id
+    assert set(session.scalars(select(other.id).where(other.id.in_(ids), consent.withdrawn(NEWS, other.id)))) == {bob}
+    assert set(session.scalars(select(other.id).where(other.id.in_(ids), consent.consented(NEWS, other.id)))) == {ann}
+
+
+def test_current_breaks_a_tie_by_id_whatever_order_the_rows_were_stored_in(session: Session) -> None:
+    ann = _contact(session, "ann@example.org")
+    # Same moment; the opt-in has the larger id (it is the later event) but is stored first.
+    for event_id, action in [(2_000_000_001, IN), (2_000_000_000, OUT)]:
+        session.add(ConsentEvent(id=event_id, contact_id=ann, topic=NEWS, action=action,
+                                 source=ConsentSource.ANIMATOR, at=T0))
+        session.flush()
+    assert consent.current(session, ann)[NEWS] is True
+    assert [e.id for e in consent.history(session, ann)] == [2_000_000_000, 2_000_000_001]
+    assert _sql_consented(session, NEWS, [ann]) == {ann}
+
+
+def test_bad_topic_source_or_empty_change_name_the_field_and_the_choices(session: Session) -> None:
+    with pytest.raises(ValidationError) as caught:
+        consent.source("rumour")
+    assert "rumour" in caught.value.message and "animator" in caught.value.message
+    with pytest.raises(ValidationError) as caught:
+        consent.change(session, _contact(session, "ann@example.org"), [], IN, ConsentSource.FORM)
+    assert (caught.value.where, caught.value.message) == ("topic", "give at least one topic")
