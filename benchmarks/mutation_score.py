@@ -81,7 +81,7 @@ TESTS = [
     "tests/test_message.py",
     "tests/test_cli_contacts.py",
     "tests/test_cli_campaigns.py",
-    "tests/test_mutation_kills.py",
+    "tests/test_csv_safety.py",
 ]
 
 LOG = "mutmut.log"
@@ -168,6 +168,8 @@ def main() -> int:
                         help="reuse .mutation/ from the last run (mutmut skips what it has already judged)")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--only", nargs="+", metavar="MODULE", help="a subset of the modules")
+    parser.add_argument("--report", action="store_true",
+                        help="only report what the last run in .mutation/ found (while it runs: so far)")
     args = parser.parse_args()
     try:
         import mutmut  # noqa: F401
@@ -178,18 +180,19 @@ def main() -> int:
     if unknown:
         sys.exit(f"--only: {', '.join(unknown)} is not one of the scored modules ({', '.join(MODULES)})")
 
-    if not args.keep and WORKDIR.exists():
-        shutil.rmtree(WORKDIR)
-    WORKDIR.mkdir(exist_ok=True)
-    _copy_tree(WORKDIR)
-    _configure(WORKDIR, modules, args.max_children)
-    # Before Python starts: a PYTHONPATH entry that does not exist yet is cached as "nothing
-    # there", and the tests would then import the unmutated code from the editable install.
-    (WORKDIR / "mutants").mkdir(exist_ok=True)
     started = time.monotonic()
-    print(f"mutmut on {len(modules)} module(s), {len(TESTS)} test files, {args.max_children} children; "
-          f"log in {WORKDIR / LOG}", flush=True)
-    _mutmut(WORKDIR, "run", "--max-children", str(args.max_children), log=WORKDIR / LOG)
+    if not args.report:
+        if not args.keep and WORKDIR.exists():
+            shutil.rmtree(WORKDIR)
+        WORKDIR.mkdir(exist_ok=True)
+        _copy_tree(WORKDIR)
+        _configure(WORKDIR, modules, args.max_children)
+        # Before Python starts: a PYTHONPATH entry that does not exist yet is cached as "nothing
+        # there", and the tests would then import the unmutated code from the editable install.
+        (WORKDIR / "mutants").mkdir(exist_ok=True)
+        print(f"mutmut on {len(modules)} module(s), {len(TESTS)} test files, {args.max_children} children; "
+              f"log in {WORKDIR / LOG}", flush=True)
+        _mutmut(WORKDIR, "run", "--max-children", str(args.max_children), log=WORKDIR / LOG)
     elapsed = time.monotonic() - started
 
     statuses: dict[str, str] = {}
@@ -198,7 +201,7 @@ def main() -> int:
         if name:
             statuses[name] = status
     equivalent_list = _equivalents()
-    counts = {"killed": 0, "survived": 0, "timeout": 0, "no tests": 0, "equivalent": 0, "other": 0}
+    counts = {"killed": 0, "survived": 0, "timeout": 0, "no tests": 0, "equivalent": 0, "other": 0, "pending": 0}
     survivors: list[tuple[str, int, str, str]] = []
     stale: list[str] = []
     for name, status in sorted(statuses.items()):
@@ -206,6 +209,8 @@ def main() -> int:
             counts["killed"] += 1
         elif status == "timeout":
             counts["timeout"] += 1
+        elif status == "not checked":  # --report while a run goes on
+            counts["pending"] += 1
         elif status in ("survived", "no tests"):
             path, line, change = _where(WORKDIR, name)
             known = equivalent_list.get(name)
@@ -229,11 +234,11 @@ def main() -> int:
         print(f"note: {name} is in {EQUIVALENT_FILE.name} but its diff changed; judge it again")
     print(f"{len(statuses)} mutants in {elapsed:.0f} s: killed {counts['killed']}, timed out {counts['timeout']}, "
           f"survived {counts['survived']}, no tests {counts['no tests']}, equivalent {counts['equivalent']}, "
-          f"other {counts['other']}; score {score:.1%} (target {TARGET:.0%})")
+          f"other {counts['other']}, not yet run {counts['pending']}; score {score:.1%} (target {TARGET:.0%})")
     print(json.dumps({
         "mutants": len(statuses), "killed": counts["killed"], "timed_out": counts["timeout"],
         "survived": counts["survived"], "no_tests": counts["no tests"], "equivalent": counts["equivalent"],
-        "other": counts["other"], "score": round(score, 4), "target": TARGET, "met": score >= TARGET,
+        "other": counts["other"], "not_run": counts["pending"], "score": round(score, 4), "target": TARGET, "met": score >= TARGET,
         "seconds": round(elapsed), "survivors": [f"{p}:{ln} {n}" for p, ln, n, _ in sorted(survivors)],
     }))
     return 0
