@@ -1,6 +1,13 @@
-"""pytest plugin for benchmarks/mutation_score.py: at the end of mutmut's stats run, add the
-functions that ``crm`` subprocesses reached (see ``sitecustomize``) to the tests that started
-them. Does nothing outside that run."""
+"""pytest plugin for benchmarks/mutation_score.py; does nothing outside its runs.
+
+- At the end of mutmut's stats run, add the functions that ``crm`` subprocesses reached (see
+  ``sitecustomize``) to the tests that started them.
+- When a mutant runs, give each test a wall-clock limit (pytest-timeout) of a few times what
+  it took in the stats run. mutmut's own limit counts CPU seconds, and a mutant that makes a
+  test wait (for a message that never comes, a lease that never ends) uses none: without this
+  it would hold its slot for the test's own patience, often 30 s or more. A test that runs
+  out of time fails, so the mutant counts as killed, which it is: the test noticed.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +17,29 @@ from pathlib import Path
 
 import pytest
 
+SLACK = 4.0  # times the stats run's duration (two mutants run side by side: slower than alone)
+FLOOR = 8.0  # seconds: start-up, a fixture's first database
+
+
+def _stats_run() -> bool:
+    return os.environ.get("MUTANT_UNDER_TEST") == "stats" and bool(os.environ.get("MUTMUT_CRM_DIR"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    mutant = os.environ.get("MUTANT_UNDER_TEST", "")
+    folder = os.environ.get("MUTMUT_CRM_DIR")
+    stats = Path(folder or ".") / "mutants" / "mutmut-stats.json"
+    if not folder or "__mutmut_" not in mutant or not stats.exists():
+        return
+    durations = json.loads(stats.read_text(encoding="utf-8")).get("duration_by_test", {})
+    for item in items:
+        limit = max(FLOOR, SLACK * durations.get(item.nodeid, 2.0) + 2.0)
+        item.add_marker(pytest.mark.timeout(limit, method="signal"))
+
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if os.environ.get("MUTANT_UNDER_TEST") != "stats" or not os.environ.get("MUTMUT_CRM_DIR"):
+    if not _stats_run():
         return
     from mutmut.state import state
 
