@@ -47,41 +47,37 @@ TARGET = 0.85
 EQUIVALENT_FILE = ROOT / "benchmarks" / "mutation_equivalent.toml"
 WORKDIR = ROOT / ".mutation"
 
-MODULES = [
-    "crm/delivery/claim.py",
-    "crm/delivery/eligibility.py",
-    "crm/delivery/ledger.py",
-    "crm/delivery/engine.py",
-    "crm/delivery/ratelimit.py",
-    "crm/consent.py",
-    "crm/segments/compiler.py",
-    "crm/csv_safety.py",
-    "crm/imports/service.py",
-    "crm/links.py",
-    "crm/mail/frame.py",
-]
-
-# The tests that can reach those modules. mutmut runs them once, recording which test reaches
-# which function, then runs each mutant against the tests that reach its function only. Left
-# out, for time (a surviving mutant costs every test that reaches it): the PostgreSQL crash
-# tests (test_db_outage.py, minutes each), the CLI end-to-end files and the tests marked slow
-# (worker processes, 5-12 s each); the in-process tests below reach the same functions.
-TESTS = [
-    "tests/test_consent.py",
+# Each group: the modules mutated together and the tests written for them. mutmut runs those
+# tests once, recording which test reaches which function, then runs each mutant against the
+# tests of its group that reach its function, fastest first. A surviving mutant costs every
+# one of them, so a group holds the tests meant for its modules, not every test that happens
+# to pass through (every delivery test builds a message, but the message is judged by
+# test_message.py). Left out for time: the PostgreSQL crash tests (test_db_outage.py, minutes
+# each), the CLI end-to-end files, and the tests marked slow but for the Redis rate-limiter's.
+DELIVERY_TESTS = [
+    "tests/test_claim.py",
+    "tests/test_ledger.py",
+    "tests/test_engine.py",
     "tests/test_delivery.py",
     "tests/test_delivery_outage.py",
-    "tests/test_sending_path.py",
-    "tests/test_ratelimit.py",
     "tests/test_missed_bugs_delivery.py",
-    "tests/test_missed_bugs_data.py",
-    "tests/test_segments.py",
-    "tests/test_segments_property.py",
-    "tests/test_segment_limits.py",
-    "tests/test_import_export.py",
-    "tests/test_export_roundtrip.py",
-    "tests/test_message.py",
-    "tests/test_csv_safety.py",
+    "tests/test_ratelimit.py",
+    "tests/test_sending_path.py",
 ]
+GROUPS: dict[str, tuple[list[str], list[str]]] = {
+    "delivery": (["crm/delivery/claim.py", "crm/delivery/eligibility.py", "crm/delivery/ledger.py",
+                  "crm/delivery/engine.py", "crm/delivery/ratelimit.py"], DELIVERY_TESTS),
+    "consent": (["crm/consent.py"], ["tests/test_consent.py", "tests/test_missed_bugs_delivery.py"]),
+    "segments": (["crm/segments/compiler.py"],
+                 ["tests/test_segment_compiler.py", "tests/test_segments.py", "tests/test_segments_property.py",
+                  "tests/test_segment_limits.py"]),
+    "imports": (["crm/csv_safety.py", "crm/imports/service.py"],
+                ["tests/test_csv_safety.py", "tests/test_import_service.py", "tests/test_import_export.py", "tests/test_missed_bugs_data.py",
+                 "tests/test_export_roundtrip.py"]),
+    "message": (["crm/links.py", "crm/mail/frame.py"], ["tests/test_message.py", "tests/test_links.py"]),
+}
+MODULES = [m for modules, _ in GROUPS.values() for m in modules]
+KEEP_SLOW = ["tests/test_ratelimit.py"]  # slow-marked, but seconds: the only tests of the Redis limiter
 
 LOG = "mutmut.log"
 
@@ -101,15 +97,15 @@ def _copy_tree(dest: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def _configure(dest: Path, modules: list[str], max_children: int) -> None:
-    tests = [t for t in TESTS if (dest / t).exists()]
+def _configure(dest: Path, modules: list[str], tests: list[str]) -> None:
+    tests = [t for t in tests if (dest / t).exists()]
     conf = dest / "pyproject.toml"
     text = conf.read_text(encoding="utf-8").split("\n[tool.mutmut]")[0]
     text += "\n[tool.mutmut]\n" + "\n".join([
         'source_paths = ["crm/"]',
         f"only_mutate = {json.dumps(modules)}",
         # one pytest process per mutant, forked; xdist would fork again for nothing
-        'pytest_add_cli_args = ["-n", "0", "-p", "no:cacheprovider", "-p", "mutation_stats_plugin", "-m", "not slow"]',
+        'pytest_add_cli_args = ["-n", "0", "-p", "no:cacheprovider", "-p", "mutation_stats_plugin"]',
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}",
         'also_copy = ["templates/", "migrations/", "workers/", "README.md"]',
         "timeout_multiplier = 5.0",
@@ -121,7 +117,7 @@ def _configure(dest: Path, modules: list[str], max_children: int) -> None:
 def _mutmut(dest: Path, *args: str, log: Path | None = None) -> str:
     hooks = dest / "benchmarks" / "mutation_hooks"  # sitecustomize and the stats plugin
     env = dict(os.environ, PYTHONPATH=f"{dest / 'mutants'}{os.pathsep}{hooks}", MUTMUT_CRM_DIR=str(dest),
-               CI="true", PYTHONDONTWRITEBYTECODE="1")
+               MUTMUT_CRM_KEEP_SLOW=",".join(KEEP_SLOW), CI="true", PYTHONDONTWRITEBYTECODE="1")
     exe = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(exe, cwd=dest, env=env, check=True, capture_output=True, text=True).stdout
@@ -155,6 +151,11 @@ def _where(dest: Path, name: str) -> tuple[str, int, str]:
     return path, first or 0, change or f"(deleted) {old}"
 
 
+def _dotted(module: str) -> str:
+    """crm/delivery/claim.py -> crm.delivery.claim.x (how mutmut names that module's mutants)."""
+    return module[:-3].replace("/", ".") + ".x"
+
+
 def _equivalents() -> dict[str, dict[str, str]]:
     if not EQUIVALENT_FILE.exists():
         return {}
@@ -165,8 +166,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true",
                         help="reuse .mutation/ from the last run (mutmut skips what it has already judged)")
-    parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
+    # The tests mostly wait (on a database, an SMTP server): one more child than cores keeps both busy.
+    parser.add_argument("--max-children", type=int, default=(os.cpu_count() or 2) + 1)
     parser.add_argument("--only", nargs="+", metavar="MODULE", help="a subset of the modules")
+    parser.add_argument("--mutants", nargs="+", metavar="NAME",
+                        help="run these mutants again (with --keep, after adding a test; implies --keep)")
     parser.add_argument("--report", action="store_true",
                         help="only report what the last run in .mutation/ found (while it runs: so far)")
     args = parser.parse_args()
@@ -180,30 +184,38 @@ def main() -> int:
         sys.exit(f"--only: {', '.join(unknown)} is not one of the scored modules ({', '.join(MODULES)})")
 
     started = time.monotonic()
-    if not args.report:
-        if not args.keep and WORKDIR.exists():
-            shutil.rmtree(WORKDIR)
-        WORKDIR.mkdir(exist_ok=True)
-        _copy_tree(WORKDIR)
-        _configure(WORKDIR, modules, args.max_children)
-        # Before Python starts: a PYTHONPATH entry that does not exist yet is cached as "nothing
-        # there", and the tests would then import the unmutated code from the editable install.
-        (WORKDIR / "mutants").mkdir(exist_ok=True)
-        print(f"mutmut on {len(modules)} module(s), {len(TESTS)} test files, {args.max_children} children; "
-              f"log in {WORKDIR / LOG}", flush=True)
-        _mutmut(WORKDIR, "run", "--max-children", str(args.max_children), log=WORKDIR / LOG)
+    statuses: dict[str, tuple[str, Path]] = {}
+    for group, (group_modules, tests) in GROUPS.items():
+        chosen = [m for m in group_modules if m in modules]
+        if not chosen:
+            continue
+        dest = WORKDIR / group
+        if not args.report:
+            if not (args.keep or args.mutants) and dest.exists():
+                shutil.rmtree(dest)
+            dest.mkdir(parents=True, exist_ok=True)
+            _copy_tree(dest)
+            _configure(dest, chosen, tests)
+            # Before Python starts: a PYTHONPATH entry that does not exist yet is cached as "nothing
+            # there", and the tests would then import the unmutated code from the editable install.
+            (dest / "mutants").mkdir(exist_ok=True)
+            print(f"{group}: mutmut on {', '.join(chosen)} with {len(tests)} test files, {args.max_children} "
+                  f"children; log in {dest / LOG}", flush=True)
+            named = [n for n in args.mutants or [] if any(n.startswith(_dotted(m)) for m in chosen)]
+            if named or not args.mutants:
+                _mutmut(dest, "run", "--max-children", str(args.max_children), *named, log=dest / LOG)
+        if (dest / "mutants").exists():
+            for raw in _mutmut(dest, "results", "--all", "true").splitlines():
+                name, _, status = raw.strip().rpartition(": ")
+                if name and any(name.startswith(_dotted(m)) for m in chosen):
+                    statuses[name] = (status, dest)
     elapsed = time.monotonic() - started
 
-    statuses: dict[str, str] = {}
-    for raw in _mutmut(WORKDIR, "results", "--all", "true").splitlines():
-        name, _, status = raw.strip().rpartition(": ")
-        if name:
-            statuses[name] = status
     equivalent_list = _equivalents()
     counts = {"killed": 0, "survived": 0, "timeout": 0, "no tests": 0, "equivalent": 0, "other": 0, "pending": 0}
     survivors: list[tuple[str, int, str, str]] = []
     stale: list[str] = []
-    for name, status in sorted(statuses.items()):
+    for name, (status, dest) in sorted(statuses.items()):
         if status == "killed":
             counts["killed"] += 1
         elif status == "timeout":
@@ -211,7 +223,7 @@ def main() -> int:
         elif status == "not checked":  # --report while a run goes on
             counts["pending"] += 1
         elif status in ("survived", "no tests"):
-            path, line, change = _where(WORKDIR, name)
+            path, line, change = _where(dest, name)
             known = equivalent_list.get(name)
             if known and known.get("change") == change:
                 counts["equivalent"] += 1
