@@ -362,6 +362,7 @@ def test_the_frame_writes_crlf_line_endings_only(text: str, html: str) -> None:
     ("language", "fr\r\nBcc: x@y.org"), ("language", "not a tag"), ("direction", "LTR"), ("direction", None),
     ("extra_headers", {"X-Campaign": "7\r\nBcc: x@y.org"}), ("extra_headers", {"List-Id": "x"}),
     ("from_name", "Pôle\r\nBcc: victim@example.org"), ("from_addr", "news@cluster.example\nX: y"),
+    ("reply_to", "not-an-address"), ("reply_to", "Équipe <animation@-cluster-.example>"), ("from_addr", "news"),
 ])
 def test_the_frame_refuses_a_bad_shared_header_as_build_message_does(field: str, value: object) -> None:
     shared = {**_SHARED, field: value}
@@ -370,4 +371,25 @@ def test_the_frame_refuses_a_bad_shared_header_as_build_message_does(field: str,
         build_message(rendered, **shared, **_EACH)
     with pytest.raises(ValidationError) as err:
         Frame(**shared).message(rendered, **_EACH)
+    assert (err.value.where, str(err.value)) == (reference.value.where, str(reference.value))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("subject", "Hello\r\nBcc: victim@example.org"), ("subject", "Hello\nBcc: victim@example.org"),
+    ("subject", "Hello\u2028Bcc: victim@example.org"), ("subject", "Hello\x00"), ("subject", 5),
+    ("to_addr", "eve@example.org\r\nBcc: victim@example.org"), ("to_addr", "not-an-address"),
+    ("to_name", "Eve\nBcc: victim@example.org"), ("message_id", "<a@b>\r\nBcc: victim@example.org"),
+    ("message_id", "no-brackets@b"), ("unsubscribe_url", "https://crm.example.org/u/x\r\nBcc: x@y.org"),
+    ("unsubscribe_url", "http://crm.example.org/u/x"), ("date", datetime(2026, 1, 1)),
+])
+def test_the_frame_refuses_a_bad_recipient_value_as_build_message_does(field: str, value: object) -> None:
+    each = dict(_EACH)
+    subject = value if field == "subject" else "S"
+    if field != "subject":
+        each[field] = value
+    rendered = RenderedMessage(subject, "<p>x</p>", "x")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as reference:
+        build_message(rendered, **_SHARED, **each)
+    with pytest.raises(ValidationError) as err:
+        Frame(**_SHARED).message(rendered, **each)
     assert (err.value.where, str(err.value)) == (reference.value.where, str(reference.value))
