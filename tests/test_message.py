@@ -320,3 +320,76 @@ def test_the_frame_builds_byte_for_byte_what_build_message_builds(
         assert (raised.value.where, str(raised.value)) == (exc.where, str(exc))
         return
     assert Frame(**shared).message(rendered, **each) == expected
+
+
+_SHARED: dict[str, Any] = dict(from_addr="news@cluster.example", from_name="Pôle Agri-Ouest",
+                               reply_to="Équipe animation <animation@cluster.example>",
+                               list_id="Lettre du pôle <newsletter.cluster.example>")
+_EACH: dict[str, Any] = dict(to_addr="helene@example.fr", to_name="Hélène Lefèvre",
+                             message_id=message_id_for(42, 7, "cluster.example"), unsubscribe_url=UNSUB, date=WHEN)
+
+
+@pytest.mark.parametrize("options", [
+    {},  # the defaults: left to right, no language, no mailto, no extra headers
+    {"direction": "rtl", "language": "ar", "unsubscribe_mailto": "unsubscribe@cluster.example"},
+    {"direction": "ltr", "language": "fr", "extra_headers": {"X-Campaign": "7", "X-Tag": "é è"}},
+    {"reply_to": None, "from_name": None},
+])
+def test_the_frame_matches_build_message_on_a_real_template(rendered: RenderedMessage, options: dict[str, Any]) -> None:
+    shared = {**_SHARED, **options}
+    assert Frame(**shared).message(rendered, **_EACH) == to_bytes(build_message(rendered, **shared, **_EACH))
+
+
+@pytest.mark.parametrize(("text", "html"), [
+    ("a\r\nb\rc\nd\r\n\r\n", "<p>a</p>\r\n<p>b</p>\r<p>c</p>\n"),  # every line ending, QP
+    ("é\r\nè\rà\nù\r\n" * 20, "<p>é</p>\r<p>è</p>\r\n" * 20),  # mostly non-ASCII: base64
+])
+def test_the_frame_writes_crlf_line_endings_only(text: str, html: str) -> None:
+    rendered = RenderedMessage("S", html, text)
+    raw = Frame(**_SHARED).message(rendered, **_EACH)
+    assert raw == to_bytes(build_message(rendered, **_SHARED, **_EACH))
+    assert re.search(rb"(?<!\r)\n", raw) is None and re.search(rb"\r(?!\n)", raw) is None
+    parsed = message_from_bytes(raw, policy=policy.default)
+    plain, markup = parsed.iter_parts()
+    assert plain.get_content().replace("\r\n", "\n") == text.replace("\r\n", "\n").replace("\r", "\n")
+    assert markup.get_content().replace("\r\n", "\n") == html.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("reply_to", "a@b.org\r\nBcc: victim@example.org"), ("reply_to", 5), ("reply_to", "Eve\x00 <a@b.org>"),
+    ("list_id", "news.cluster.example\r\nBcc: x@y.org"), ("list_id", 5), ("list_id", "news.cluster.example\x07"),
+    ("unsubscribe_mailto", "u@cluster.example\nBcc: x@y.org"), ("unsubscribe_mailto", 5),
+    ("language", "fr\r\nBcc: x@y.org"), ("language", "not a tag"), ("direction", "LTR"), ("direction", None),
+    ("extra_headers", {"X-Campaign": "7\r\nBcc: x@y.org"}), ("extra_headers", {"List-Id": "x"}),
+    ("from_name", "Pôle\r\nBcc: victim@example.org"), ("from_addr", "news@cluster.example\nX: y"),
+    ("reply_to", "not-an-address"), ("reply_to", "Équipe <animation@-cluster-.example>"), ("from_addr", "news"),
+])
+def test_the_frame_refuses_a_bad_shared_header_as_build_message_does(field: str, value: object) -> None:
+    shared = {**_SHARED, field: value}
+    rendered = RenderedMessage("S", "<p>x</p>", "x")
+    with pytest.raises(ValidationError) as reference:
+        build_message(rendered, **shared, **_EACH)
+    with pytest.raises(ValidationError) as err:
+        Frame(**shared).message(rendered, **_EACH)
+    assert (err.value.where, str(err.value)) == (reference.value.where, str(reference.value))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("subject", "Hello\r\nBcc: victim@example.org"), ("subject", "Hello\nBcc: victim@example.org"),
+    ("subject", "Hello\u2028Bcc: victim@example.org"), ("subject", "Hello\x00"), ("subject", 5),
+    ("to_addr", "eve@example.org\r\nBcc: victim@example.org"), ("to_addr", "not-an-address"),
+    ("to_name", "Eve\nBcc: victim@example.org"), ("message_id", "<a@b>\r\nBcc: victim@example.org"),
+    ("message_id", "no-brackets@b"), ("unsubscribe_url", "https://crm.example.org/u/x\r\nBcc: x@y.org"),
+    ("unsubscribe_url", "http://crm.example.org/u/x"), ("date", datetime(2026, 1, 1)),
+])
+def test_the_frame_refuses_a_bad_recipient_value_as_build_message_does(field: str, value: object) -> None:
+    each = dict(_EACH)
+    subject = value if field == "subject" else "S"
+    if field != "subject":
+        each[field] = value
+    rendered = RenderedMessage(subject, "<p>x</p>", "x")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as reference:
+        build_message(rendered, **_SHARED, **each)
+    with pytest.raises(ValidationError) as err:
+        Frame(**_SHARED).message(rendered, **each)
+    assert (err.value.where, str(err.value)) == (reference.value.where, str(reference.value))
