@@ -171,6 +171,23 @@ def test_field_comparisons(town: Town, rule: str, expected: str) -> None:
     _check(town, rule, expected)
 
 
+def test_a_language_with_a_region_or_script_means_only_itself(session: Session) -> None:
+    """``fr`` takes in fr-CA; ``zh-Hant`` is already a variant and does not take in zh-Hant-TW."""
+    people = {code: Contact(first_name=code, language=code) for code in ("zh", "zh-Hant", "zh-Hant-TW", "zh-Hans")}
+    session.add_all(people.values())
+    session.flush()
+
+    def select_codes(rule: str) -> list[str]:
+        query = select(Contact.language).where(compile_rule(parse(rule), now=NOW),
+                                               Contact.id.in_([p.id for p in people.values()]))
+        return sorted(session.scalars(query))
+
+    assert select_codes("language = zh-Hant") == ["zh-Hant"]
+    assert select_codes("language in (zh-Hant, zh-Hans)") == ["zh-Hans", "zh-Hant"]
+    assert select_codes("language = zh") == ["zh", "zh-Hans", "zh-Hant", "zh-Hant-TW"]
+    assert select_codes("language != zh-Hant") == ["zh", "zh-Hans", "zh-Hant-TW"]
+
+
 # ---- city: any case, Unicode included; an accent is a different letter -----------------------
 
 
@@ -308,6 +325,9 @@ def test_now_must_be_timezone_aware() -> None:
         ("language != fr and language != pt", "frr nul"),
         ("not language in (fr, pt) or city = EVRY", "frr nul"),
         ("not (language != fr)", "fr frca"),  # double negation of an empty field: still out
+        ("member or interaction(kind=call)", "fr frr ptbr"),  # dates inside or, and, not: the same now
+        ("not member and interaction()", "frca frr ptbr pt"),
+        ("not (created(since=2026-06-01) or interaction(kind=call))", "frca nul"),
     ],
 )
 def test_not_and_or(town: Town, rule: str, expected: str) -> None:
