@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from crm.consent import consented
@@ -85,7 +85,7 @@ def _email_domain(values: Sequence[str]) -> Clause:
         by_length.setdefault(len(value) + 1, []).append("@" + value)
     tests = [func.substr(lowered, func.length(lowered) - (length - 1)).in_(group)
              for length, group in sorted(by_length.items())]
-    return _known(Contact.email, or_(*tests))
+    return _known(Contact.email, or_(false(), *tests))  # no value: false, not "any address"
 
 
 FIELD_CLAUSES: dict[str, Callable[[Sequence[str]], Clause]] = {
