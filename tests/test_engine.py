@@ -394,9 +394,10 @@ def _slow(server: SMTPServer, seconds: float) -> None:
 
 
 def test_a_batch_that_outlives_its_lease_keeps_extending_it_and_no_other_worker_takes_its_rows(store, server) -> None:  # noqa: ANN001
-    campaign_id, _ = _campaign(store, 10)
-    _slow(server, 0.2)  # 10 messages: about 2 s; the lease is 1.2 s
-    lease = timedelta(seconds=1.2)
+    count = 40
+    campaign_id, _ = _campaign(store, count)
+    _slow(server, 0.06)  # 40 messages: about 2.5 s; the lease is 1.8 s
+    lease = timedelta(seconds=1.8)
     looks: list[tuple[int, datetime, list[datetime]]] = []
 
     def look(n: int) -> None:  # before the n-th message: the leases of the rows still to send
@@ -406,13 +407,13 @@ def test_a_batch_that_outlives_its_lease_keeps_extending_it_and_no_other_worker_
         looks.append((n, utcnow(), ends))
 
     transport = Hooked(server.url, look)
-    first = h.engine(store, transport, worker="long", batch_size=20, lease=lease)
+    first = h.engine(store, transport, worker="long", batch_size=50, lease=lease)
     other_transport = SMTPTransport(server.url)
-    other = h.engine(store, other_transport, worker="other", batch_size=10, lease=lease)
+    other = h.engine(store, other_transport, worker="other", batch_size=50, lease=lease)
     other_reports: list[BatchReport] = []
 
     def meanwhile() -> None:  # another worker looks when the batch has run longer than its first lease
-        time.sleep(1.6)
+        time.sleep(2.1)
         other_reports.append(other.run_batch(campaign_id))
 
     thread = threading.Thread(target=meanwhile)
@@ -421,14 +422,19 @@ def test_a_batch_that_outlives_its_lease_keeps_extending_it_and_no_other_worker_
     thread.join(10)
     transport.close()
     other_transport.close()
-    assert report == BatchReport(claimed=10, counts={"sent": 10}, stopped="finished")
+    assert report == BatchReport(claimed=count, counts={"sent": count}, stopped="finished")
     assert len(other_reports) == 1 and other_reports[0].claimed == 0 and other_reports[0].stopped == "waiting"
-    assert len(server.recorder.received) == 10 and set(server.recorder.by_recipient().values()) == {1}
-    assert [n for n, _, _ in looks] == list(range(1, 11))
-    for n, at, ends in looks:
-        assert len(ends) == 11 - n, (n, ends)  # the row going out and those after it, all still held
-        assert min(ends) > at, f"message {n}: the lease ran out at {min(ends)}, before {at}"
+    assert len(server.recorder.received) == count and set(server.recorder.by_recipient().values()) == {1}
+    assert [n for n, _, _ in looks] == list(range(1, count + 1))
     assert looks[-1][1] - looks[0][1] > lease  # the batch did outlive its first lease
+    for n, at, ends in looks:
+        assert len(ends) == count + 1 - n, (n, ends)  # the row going out and those after it, all still held
+        assert min(ends) > at, f"message {n}: the lease ran out at {min(ends)}, before {at}"
+        assert len(set(ends)) == 1  # extended together
+    # Extended once a third of the lease has passed, not more often (each extension is a write).
+    renewals = sorted({ends[0] for _, _, ends in looks})
+    assert len(renewals) >= 3
+    assert all(later - earlier >= lease / 3 - timedelta(milliseconds=10) for earlier, later in zip(renewals, renewals[1:]))
 
 
 # ---- whole runs ---------------------------------------------------------------------------
