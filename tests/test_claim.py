@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import false, func, select, text, update
 from sqlalchemy.orm import Session
 
 from crm.campaigns import service as campaigns
@@ -400,3 +400,22 @@ def test_eligible_and_reason_agree_on_every_kind_of_contact(session: Session, co
     got = {name: (session.scalar(select(eligibility.eligible(campaign, cid))),
                   session.scalar(select(eligibility.reason(campaign, cid)))) for name, cid in contacts.items()}
     assert got == {name: (why is None, why) for name, why in expected.items()}
+
+
+def test_a_contact_eligible_refuses_for_no_named_reason_is_suppressed_not_left_claimed(
+        shared: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rules are written twice, in `eligible` and in `reason`. Should they ever disagree —
+    here a rule only `eligible` knows, refusing everybody — the rows `eligible` refuses are
+    suppressed as "ineligible" and the campaign finishes, instead of rows left `claimed` for
+    want of a reason and a campaign that never ends."""
+    campaign_id, ids = _campaign(shared, 3)
+    monkeypatch.setattr(eligibility, "_consent_ok", lambda campaign, contact_id: false())
+    report = h.engine(shared, OutboxTransport(tmp_path)).run(campaign_id)
+    assert report.stopped == "finished" and report.counts == {"suppressed": 3}
+    with shared.transaction() as session:
+        rows = _rows(session, ids)
+        assert [(r.status.value, r.suppression_reason, r.lease_owner) for r in rows] == [
+            ("suppressed", eligibility.INELIGIBLE, None)] * 3
+        campaign = session.get(Campaign, campaign_id)
+        assert session.scalar(select(eligibility.reason(campaign, rows[0].contact_id))) == "ineligible"
+    assert list(tmp_path.iterdir()) == []  # nothing was sent
