@@ -154,3 +154,55 @@ def test_local_limiter_does_not_wait_for_a_slot_already_past() -> None:
 
 def test_no_limit_never_waits() -> None:
     assert NoLimit().acquire({"campaign:1": 0.001, "global": 1.0}) == 0.0
+
+
+@pytest.mark.slow
+def test_a_stalled_redis_holds_a_message_up_two_seconds_at_most() -> None:
+    """Redis stops answering (SIGSTOP: connections open, no reply): after its 2 s socket
+    timeout the worker limits itself and sends on, instead of waiting for Redis forever."""
+    import os
+    import signal
+
+    with RedisServer() as server:
+        limiter = RedisRateLimiter(server.url, sleep=lambda seconds: None)
+        assert limiter.acquire({}) == 0.0 and limiter.acquire({"campaign:1": 0}) == 0.0  # no limit: no wait
+        assert limiter.acquire({"campaign:1": 1.0}) == pytest.approx(0.0, abs=0.05)
+        assert server.proc is not None
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            began = time.monotonic()
+            assert limiter.acquire({"campaign:1": 1.0}) == 0.0  # the local limiter's first reservation
+            assert 1.5 < time.monotonic() - began < 2.8
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+
+
+@pytest.mark.slow
+def test_a_redis_host_that_does_not_answer_the_connection_holds_a_message_up_two_seconds_at_most() -> None:
+    """The connection itself gets no answer (a listener whose queue is full drops it, as a
+    host gone from the network would): after the 2 s connect timeout the worker limits itself."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued = []
+    for _ in range(4):  # fill the accept queue; nobody ever accepts
+        client = socket.socket()
+        client.setblocking(False)
+        try:
+            client.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        queued.append(client)
+    try:
+        time.sleep(0.1)
+        limiter = RedisRateLimiter(f"redis://127.0.0.1:{port}/0", sleep=lambda seconds: None)
+        began = time.monotonic()
+        assert limiter.acquire({"campaign:1": 1.0}) == 0.0
+        assert 1.5 < time.monotonic() - began < 2.8
+    finally:
+        for client in queued:
+            client.close()
+        listener.close()
