@@ -291,12 +291,48 @@ def test_reclaim_without_a_lease_or_with_one_unrecorded_marks_one_row(shared: St
         pytest.skip("a PostgreSQL rule")
     started = _postmaster_started(shared)
     lease = timedelta(seconds=60)
-    for kwargs in ({"unrecorded": 3}, {"lease": lease, "unrecorded": 1}):
+    for kwargs in ({"unrecorded": 3}, {"lease": lease, "unrecorded": 1}, {"lease": lease}):  # by default: one
         campaign_id, ids = _campaign(shared, 3)
         _claim(shared, campaign_id, "crashed#1", 3, now=started - timedelta(seconds=30), lease=lease)
         with shared.transaction() as session:
             assert claim.reclaim_expired(session, campaign_id, started + timedelta(hours=1), **kwargs) == (3, 1)
             assert [r.resent_after_crash for r in _rows(session, ids)] == [True, False, False]
+
+
+def test_reclaim_leaves_a_row_its_late_worker_records_meanwhile(shared: Store, backend: str) -> None:
+    """PostgreSQL: a worker whose lease ran out records its 250 while another worker takes the
+    batch back. The taking back waits for that row, then sees it sent and leaves it so: it
+    is not queued again (a second copy), nor marked as one."""
+    if backend != "postgresql":
+        pytest.skip("SQLite runs one writer at a time")
+    import threading
+
+    campaign_id, ids = _campaign(shared, 2)
+    now = utcnow()
+    _claim(shared, campaign_id, "late#1", 2, now=now - timedelta(minutes=5), lease=timedelta(seconds=30))
+    result: list[tuple[int, int]] = []
+    with shared.sessions() as late:
+        late.execute(update(Delivery).where(Delivery.id == ids[0]).values(status="sent", lease_owner=None,
+                                                                          lease_expires_at=None, attempts=1))
+
+        def take_back() -> None:
+            with shared.transaction() as session:
+                result.append(claim.reclaim_expired(session, campaign_id, now))
+
+        taker = threading.Thread(target=take_back)
+        taker.start()
+        deadline = time.monotonic() + 10
+        with shared.sessions() as watcher:  # until the taking back waits for the late worker's row
+            while not watcher.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND wait_event_type = 'Lock'")):
+                assert time.monotonic() < deadline, "the taking back never waited for the row"
+                watcher.rollback()
+                time.sleep(0.02)
+        late.commit()
+        taker.join(10)
+    assert result == [(1, 0)]
+    with shared.transaction() as session:
+        assert _state(session, ids) == [("sent", None, False, 1), ("pending", None, False, 0)]
 
 
 # ---- a long batch extends its lease -----------------------------------------------------------
