@@ -158,7 +158,11 @@ def test_extend_lease_moves_only_the_workers_open_rows(shared: Store) -> None:
         claim.extend_lease(session, "w#1", [c.id for c in mine + other], until)
         claim.extend_lease(session, "w#1", [], until + timedelta(hours=1))  # nothing to extend: nothing changes
         leases = [r.lease_expires_at for r in _rows(session, ids)]
-    assert leases == [until, until, now + timedelta(seconds=10), until, now + timedelta(seconds=10)]
+        assert leases == [until, until, now + timedelta(seconds=10), until, now + timedelta(seconds=10)]
+        # only the rows named: the batch's rows still to send, not those it has done with
+        claim.extend_lease(session, "w#1", [ids[3]], until + timedelta(minutes=1))
+        leases = [r.lease_expires_at for r in _rows(session, ids)]
+    assert leases == [until, until, now + timedelta(seconds=10), until + timedelta(minutes=1), now + timedelta(seconds=10)]
 
 
 def test_release_gives_back_only_the_workers_claimed_rows(shared: Store) -> None:
@@ -169,7 +173,9 @@ def test_release_gives_back_only_the_workers_claimed_rows(shared: Store) -> None
     with shared.transaction() as session:
         session.execute(update(Delivery).where(Delivery.id == ids[1]).values(status="sent"))
         assert claim.release(session, "w#1", []) == 0
-        assert claim.release(session, "w#1", ids) == 2
+        assert claim.release(session, "w#1", [ids[2]]) == 1  # only the rows named
+        assert [r.status.value for r in _rows(session, ids[:3])] == ["claimed", "sent", "pending"]
+        assert claim.release(session, "w#1", ids) == 1
         rows = _rows(session, ids)
     assert [(r.status.value, r.lease_owner, r.lease_expires_at) for r in rows] == [
         ("pending", None, None), ("sent", "w#1", now + timedelta(seconds=30)), ("pending", None, None),
