@@ -22,6 +22,7 @@ SUPPRESSED_ADDRESS = "suppressed_address"  # hard bounce, complaint, manual
 NO_CONSENT = "no_consent"
 UNSUBSCRIBED = "unsubscribed"
 INVALID_ADDRESS = "invalid_address"
+INELIGIBLE = "ineligible"  # `eligible` refuses the contact but no rule of `reason` names why
 
 
 def _address_suppressed(contact: Any) -> ColumnElement[bool]:
@@ -49,7 +50,13 @@ def eligible(campaign: Campaign, contact_id: Any) -> ColumnElement[bool]:
 
 
 def reason(campaign: Campaign, contact_id: Any) -> ColumnElement[str | None]:
-    """SQL CASE: why the contact may not receive it (NULL when it may)."""
+    """SQL CASE: why the contact may not receive it (NULL when it may).
+
+    NULL exactly when `eligible` is true: the rules are written twice (one EXISTS per message
+    before it is sent, a CASE naming the reason), and a row the ledger may not send but cannot
+    suppress for want of a reason would stay claimed, and its campaign never finish. So a
+    contact `eligible` refuses for no reason named here is suppressed as INELIGIBLE (the
+    last test, reached only by the contacts every rule above lets through)."""
     addressed = exists().where(and_(Contact.id == contact_id, Contact.email.is_not(None)))
     suppressed = exists().where(and_(Contact.id == contact_id, _address_suppressed(Contact)))
     opted_out = consent.withdrawn(campaign.topic, contact_id)
@@ -60,4 +67,5 @@ def reason(campaign: Campaign, contact_id: Any) -> ColumnElement[str | None]:
     ]
     if campaign.consent_required:
         whens.append((~consent.consented(campaign.topic, contact_id), NO_CONSENT))
+    whens.append((~eligible(campaign, contact_id), INELIGIBLE))
     return case(*whens, else_=None)
