@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 from sqlalchemy.engine import Engine
 
 from crm.campaigns import service as campaigns
@@ -65,10 +65,11 @@ def _url(engine: Engine) -> str:
 class Batch:
     """A campaign to ``n`` fresh contacts of their own domain, sending, its rows claimed by
     WORKER (with ``attempts`` and ``last_error`` set first, as after earlier 4xx), and a
-    ledger for them. ``busy_timeout``: the ledger's own engine, for a SQLite outage."""
+    ledger for them. ``own_engine``: the ledger gets an engine of its own (SQLite: with a
+    short busy timeout, for an outage)."""
 
     def __init__(self, store: Store, n: int, *, attempts: int = 0, last_error: str | None = None,
-                 max_attempts: int = 3, retry_base: float = 10.0, busy_timeout: float | None = None) -> None:
+                 max_attempts: int = 3, retry_base: float = 10.0, own_engine: bool = False) -> None:
         self.store = store
         domain = f"l{uuid.uuid4().hex[:10]}.example.org"
         self.contacts = h.add_contacts(store, n, domain=domain)
@@ -82,7 +83,7 @@ class Batch:
                                           now=utcnow())
             session.expunge(campaign)
         assert len(self.rows) == n
-        self.engine = store.engine if busy_timeout is None else make_engine(_url(store.engine), busy_timeout=busy_timeout)
+        self.engine = make_engine(_url(store.engine), busy_timeout=0.05) if own_engine else store.engine
         self.ledger = Ledger(self.engine, campaign, worker=WORKER, max_attempts=max_attempts,
                              retry_base_seconds=retry_base, clock=lambda: AT)
 
@@ -108,7 +109,7 @@ class Batch:
             with self.store.engine.connect() as conn:
                 conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             return
-        assert self.engine is not self.store.engine, "a SQLite outage needs Batch(busy_timeout=…)"
+        assert self.engine is not self.store.engine, "a SQLite outage needs Batch(own_engine=True)"
         locker = sqlite3.connect(self.engine.url.database, check_same_thread=False, isolation_level=None)
         locker.execute("BEGIN IMMEDIATE")
         threading.Timer(0.3, lambda: (locker.execute("COMMIT"), locker.close())).start()
@@ -283,7 +284,7 @@ def test_an_outcome_for_a_row_taken_back_to_the_queue_is_not_written(store: Stor
 # ---- a database outage ------------------------------------------------------------------------
 
 def test_a_250_held_through_an_outage_is_written_first(store: Store, caplog: pytest.LogCaptureFixture) -> None:
-    b = Batch(store, 3, busy_timeout=0.05)
+    b = Batch(store, 3, own_engine=True)
     r0, r1, r2 = b.rows
     assert b.ledger.start(r0)
     b.ledger.finish(r0, sent(r0))
@@ -305,7 +306,7 @@ def test_a_250_held_through_an_outage_is_written_first(store: Store, caplog: pyt
 
 
 def test_an_outage_while_holding_nothing_says_so(store: Store, caplog: pytest.LogCaptureFixture) -> None:
-    b = Batch(store, 2, busy_timeout=0.05)
+    b = Batch(store, 2, own_engine=True)
     r0, r1 = b.rows
     b.opt_out(r0)
     b.opt_out(r1)  # on SQLite, the write that meets the lock is r1's suppression
@@ -324,7 +325,7 @@ def test_an_outage_while_holding_nothing_says_so(store: Store, caplog: pytest.Lo
 def test_a_held_250_after_the_lease_ran_out(store: Store, meanwhile: str) -> None:
     """The outage outlasted the lease: a held 250 is written wherever the row went, so that
     nobody sends it again; where another worker sent it first, the row is marked."""
-    b = Batch(store, 2, busy_timeout=0.05)
+    b = Batch(store, 2, own_engine=True)
     r0, r1 = b.rows
     assert b.ledger.start(r0)
     b.ledger.finish(r0, sent(r0))
@@ -356,7 +357,7 @@ def test_a_held_250_after_the_lease_ran_out(store: Store, meanwhile: str) -> Non
 ])
 def test_other_outcomes_held_through_an_outage_when_the_row_went_back_to_the_queue(
         store: Store, fate: Fate, status: D, attempts: int) -> None:
-    b = Batch(store, 2, busy_timeout=0.05)
+    b = Batch(store, 2, own_engine=True)
     r0, r1 = b.rows
     assert b.ledger.start(r0)
     b.ledger.finish(r0, Outcome(fate, "detail", "<m@cluster>", "r0@example.org", "fr"))
@@ -368,14 +369,17 @@ def test_other_outcomes_held_through_an_outage_when_the_row_went_back_to_the_que
     b.close()
 
 
-def test_an_outage_at_the_flush_is_waited_out(store: Store) -> None:
-    b = Batch(store, 1, busy_timeout=0.05)
+def test_an_outage_at_the_flush_is_waited_out(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    b = Batch(store, 1, own_engine=True)
     (r0,) = b.rows
     assert b.ledger.start(r0)
     b.ledger.finish(r0, sent(r0))
     b.outage()
-    b.ledger.flush()
+    with caplog.at_level(logging.WARNING, logger="crm.delivery"):
+        b.ledger.flush()
     assert_sent(b.row(r0), r0)
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("database unreachable" in m and ": 1 outcome(s) held by ledger#1;" in m for m in said) == 1, said
     b.close()
     assert b.engine.pool.checkedout() == 0
 
@@ -455,3 +459,64 @@ def test_an_unknown_outcome_not_yet_checkpointed_is_written_again(store: Store) 
     assert (after["status"], after["attempts"], after["last_error"], after["message_id"]) == (
         D.UNKNOWN, 1, "lost after DATA", "<m@cluster>")
     assert_sent(b.row(r1), r1)
+
+
+def test_an_outage_at_the_end_of_a_batch_writes_what_is_not_yet_durable_again(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """`close` makes the batch's outcomes durable; if the database went away first, those
+    written since the last checkpoint are written again."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite commits are durable")
+    b = Batch(store, 2)
+    r0, r1 = b.rows
+    b.opt_out(r1)
+    assert b.ledger.start(r0)
+    b.ledger.finish(r0, sent(r0))
+    assert not b.ledger.start(r1)  # r0 written, not yet durable; nothing more held
+    _lose(b, r0)
+    b.outage()
+    with caplog.at_level(logging.WARNING, logger="crm.delivery"):
+        b.close()
+    assert_sent(b.row(r0), r0)
+    said = [r.getMessage() for r in caplog.records]
+    assert sum("database unreachable" in m and ": 1 outcome(s) held by ledger#1;" in m for m in said) == 1, said
+
+
+def test_on_postgresql_a_message_after_a_250_costs_one_prepared_statement(store: Store) -> None:
+    """The send path's cost per message (module docstring): recording the previous 250 and
+    checking the next row is one prepared statement on the ledger's own cursor, committed
+    without waiting for the disk; a flush writes what is held and nothing again; closing the
+    batch is one synchronous commit."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("the combined statement is PostgreSQL's")
+    b = Batch(store, 4, own_engine=True)
+    r0, r1, r2, r3 = b.rows
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(b.engine, "before_cursor_execute", seen)
+    try:
+        assert b.ledger.start(r0)
+        assert len(statements) == 2  # SET synchronous_commit TO OFF, then the check
+        for previous, row in ((r0, r1), (r1, r2), (r2, r3)):
+            b.ledger.finish(previous, sent(previous))
+            assert b.ledger.start(row)
+            assert_sent(b.row(previous), previous)
+        assert len(statements) == 2  # none through SQLAlchemy: the prepared statement
+        conn = b.ledger._connection()
+        prepared = conn.exec_driver_sql(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE strpos(statement, 'recorded') > 0").all()
+        assert [n for (n,) in prepared] == [3]
+        assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+        statements.clear()
+        b.ledger.finish(r3, sent(r3))
+        b.ledger.flush()
+        assert len(statements) == 1 and statements[0].startswith("UPDATE deliveries"), statements
+        statements.clear()
+        b.close()
+        assert len(statements) == 1 and "synchronous_commit TO ON" in statements[0], statements
+    finally:
+        event.remove(b.engine, "before_cursor_execute", seen)
+    assert_sent(b.row(r3), r3)
