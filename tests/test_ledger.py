@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Engine
 
 from crm.campaigns import service as campaigns
@@ -102,14 +102,27 @@ class Batch:
                 "contact_id": claimed.contact_id, "topic": ConsentTopic.NEWSLETTER, "action": ConsentAction.OPT_OUT,
                 "source": ConsentSource.FORM, "at": utcnow(), "proof": "test"}])
 
-    def outage(self) -> None:
-        """The database goes away under the ledger: PostgreSQL terminates its backend;
-        SQLite is locked by another connection for longer than the busy timeout (then let go)."""
+    def outage(self, *, refusing: float = 0.0) -> None:
+        """The database goes away under the ledger: PostgreSQL terminates its backend (and
+        refuses new connections for ``refusing`` seconds, as while it restarts); SQLite is
+        locked by another connection for longer than the busy timeout (then let go)."""
         if self.engine.dialect.name == "postgresql":
             self.away = "terminating connection due to administrator command"
             pid = self.ledger._connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            name = self.store.engine.url.database
+            admin = create_engine(self.store.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+            def allow(yes: bool) -> None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(yes).lower()}'))
+                if yes:
+                    admin.dispose()
+
             with self.store.engine.connect() as conn:
-                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})  # waits until it is gone
+            if refusing:  # the ledger notices at its next statement, not before
+                allow(False)
+                threading.Timer(refusing, allow, (True,)).start()
             return
         assert self.engine is not self.store.engine, "a SQLite outage needs Batch(own_engine=True)"
         self.away = "database is locked"
@@ -528,3 +541,18 @@ def test_on_postgresql_a_message_after_a_250_costs_one_prepared_statement(store:
     finally:
         event.remove(b.engine, "before_cursor_execute", seen)
     assert_sent(b.row(r3), r3)
+
+
+def test_a_database_that_refuses_connections_for_a_while_is_waited_for(store: Store) -> None:
+    """As while PostgreSQL restarts: the connection is cut and reconnecting fails a few
+    times before it works; the held 250 is written then."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("a SQLite file does not refuse connections")
+    b = Batch(store, 2, own_engine=True)  # no idle connection in its pool: it must connect
+    r0, r1 = b.rows
+    assert b.ledger.start(r0)
+    b.ledger.finish(r0, sent(r0))
+    b.outage(refusing=0.4)
+    assert b.ledger.start(r1)
+    assert_sent(b.row(r0), r0)
+    b.close()
