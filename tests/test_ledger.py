@@ -96,10 +96,10 @@ class Batch:
         with self.store.transaction() as session:
             session.execute(update(Delivery).where(Delivery.id == claimed.id).values(**values))
 
-    def opt_out(self, claimed: Claimed) -> None:
+    def opt_out(self, claimed: Claimed, action: ConsentAction = ConsentAction.OPT_OUT) -> None:
         with self.store.transaction() as session:
             insert_rows(session, ConsentEvent, [{
-                "contact_id": claimed.contact_id, "topic": ConsentTopic.NEWSLETTER, "action": ConsentAction.OPT_OUT,
+                "contact_id": claimed.contact_id, "topic": ConsentTopic.NEWSLETTER, "action": action,
                 "source": ConsentSource.FORM, "at": utcnow(), "proof": "test"}])
 
     def outage(self, *, refusing: float = 0.0) -> None:
@@ -227,10 +227,32 @@ def test_start_suppresses_a_contact_who_opted_out_since_the_batch_was_claimed(st
     b.close()
 
 
+def test_a_contact_who_opts_in_again_between_the_check_and_the_suppression_is_not_suppressed(store: Store) -> None:
+    """A row is suppressed only with its reason: if the contact is eligible again by the time
+    the suppression runs (a new opt-in right after the check), the row is left as it is."""
+    b = Batch(store, 1, own_engine=True)
+    (r0,) = b.rows
+    b.opt_out(r0)
+
+    def meanwhile(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("SELECT deliveries.id"):  # the check has just run
+            b.opt_out(r0, ConsentAction.OPT_IN)
+
+    event.listen(b.engine, "after_cursor_execute", meanwhile)
+    try:
+        assert not b.ledger.start(r0)
+    finally:
+        event.remove(b.engine, "after_cursor_execute", meanwhile)
+    after = b.row(r0)
+    assert (after["status"], after["suppression_reason"], after["lease_owner"]) == (D.CLAIMED, None, WORKER)
+    b.close()
+
+
 @pytest.mark.parametrize("change", ["taken by another worker", "campaign paused", "campaign cancelled"])
 def test_start_lets_nothing_go_that_is_no_longer_this_batchs(store: Store, change: str) -> None:
     """Not ours, or the campaign stopped: False, and the row is left as it is — not
     suppressed, even for a contact who opted out meanwhile."""
+    Batch(store, 1).close()  # another campaign, still sending
     b = Batch(store, 2)
     r0, r1 = b.rows
     b.opt_out(r1)
