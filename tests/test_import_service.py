@@ -394,3 +394,73 @@ def test_progress_is_reported_every_thousand_rows(session: Session, tmp_path: Pa
     result = import_contacts(session, write(tmp_path, "big.csv", "email\n" + lines), on_progress=seen.append, dry_run=True)
     assert seen == [1000, 2000]
     assert result.created == 2500
+
+
+def test_an_unchanged_contact_is_not_written(session: Session, tmp_path: Path) -> None:
+    anne = contacts.add(session, {"email": "anne@example.org", "city": "Angers"}, organisation="ACME", custom={"Couleur": "vert"})
+    before = anne.updated_at
+    text = "email;ville;société;Couleur\nanne@example.org;Angers;acme;vert\n"
+    result = import_contacts(session, write(tmp_path, "same.csv", text))
+    assert counts(result) == (0, 0, 1, 0)
+    assert stored(session, "anne@example.org").updated_at == before
+    changed = import_contacts(session, write(tmp_path, "other.csv", "email;Couleur\nanne@example.org;bleu\n"))
+    assert counts(changed) == (0, 1, 0, 0)
+    anne = stored(session, "anne@example.org")
+    assert custom_fields.values(session, anne.id) == {"Couleur": "bleu"}
+    assert anne.updated_at >= before and anne.city == "Angers"
+
+
+def test_namesakes_keep_their_own_tags_custom_values_and_consent(session: Session, tmp_path: Path) -> None:
+    text = (
+        "Courriel;Prénom;Nom;Société;Ville;Tags;Couleur\n"
+        ";Marie;Curie;Institut;Paris;premiere;rouge\n"  # 2
+        ";Marie;Curie;Institut;Lyon;seconde;bleu\n"  # 3
+    )
+    result = import_contacts(session, write(tmp_path, "ns.csv", text), consent_topics=[ConsentTopic.EVENTS])
+    assert counts(result) == (2, 0, 0, 0) and result.consent_recorded == 2
+    session.expire_all()
+    found = session.scalars(select(Contact).order_by(Contact.id)).all()
+    assert [(c.city, tag_names(c), custom_fields.values(session, c.id)) for c in found] == [
+        ("Paris", ["premiere"], {"Couleur": "rouge"}),
+        ("Lyon", ["seconde"], {"Couleur": "bleu"}),
+    ]
+    proofs = [session.scalar(select(ConsentEvent.proof).where(ConsentEvent.contact_id == c.id)) for c in found]
+    assert proofs == ["ns.csv:2", "ns.csv:3"]
+
+
+def test_forced_encoding_and_delimiter_are_used(session: Session, tmp_path: Path) -> None:
+    text = "email;ville,a,b\nx@example.org;Nîmes,c,d\n"  # read alone, the commas would win
+    path = write(tmp_path, "f.csv", text, "latin-1")
+    with pytest.raises(ImportFileError, match="no email column"):
+        import_contacts(session, path)
+    result = import_contacts(session, path, encoding="latin-1", delimiter=";")
+    assert (result.encoding, result.delimiter) == ("latin-1", ";")
+    assert counts(result) == (1, 0, 0, 0) and result.new_custom_fields == ["ville,a,b"]
+    assert custom_fields.values(session, stored(session, "x@example.org").id) == {"ville,a,b": "Nîmes,c,d"}
+
+
+def test_ignored_columns_are_listed_in_file_order_when_kept(session: Session, tmp_path: Path) -> None:
+    result = import_contacts(session, write(tmp_path, "o.csv", "???;email;\nx;a@example.org;z\n"))
+    assert result.ignored_columns == ["???", "column 3 (no header)"]
+    assert result.new_custom_fields == []
+
+
+def test_a_header_of_more_than_200_characters_is_ignored(session: Session, tmp_path: Path) -> None:
+    long, longest = "L" * 200, "M" * 201
+    result = import_contacts(session, write(tmp_path, "h.csv", f"email;{long};{longest}\na@example.org;x;y\n"))
+    assert result.new_custom_fields == [long]
+    assert result.ignored_columns == [longest]
+
+
+def test_the_first_spelling_names_a_new_organisation_and_agreeing_rows_keep_the_first_line(session: Session, tmp_path: Path) -> None:
+    text = (
+        "email;société;pays de l'organisation\n"
+        "a@example.org;Les Jardins;FR\n"  # 2
+        "b@example.org;LES JARDINS;FR\n"  # 3: agrees
+        "c@example.org;les jardins;IT\n"  # 4
+    )
+    result = import_contacts(session, write(tmp_path, "j.csv", text))
+    assert result.rejected == [{"line": 4, "reason": (
+        "pays de l'organisation: IT here but FR on line 2 for the organisation 'les jardins': make the rows agree")}]
+    session.expire_all()
+    assert session.execute(select(Organisation.name, Organisation.country)).all() == [("Les Jardins", "FR")]
