@@ -468,3 +468,17 @@ def test_the_first_spelling_names_a_new_organisation_and_agreeing_rows_keep_the_
         "pays de l'organisation: IT here but FR on line 2 for the organisation 'les jardins': make the rows agree")}
     session.expire_all()
     assert session.execute(select(Organisation.name, Organisation.country)).all() == [("Les Jardins", "FR")]
+
+
+def test_an_import_writes_one_moment_on_everything_it_touches(session: Session, tmp_path: Path) -> None:
+    """created_at, updated_at and the consent time of one import are the same instant, so
+    what an import changed can be found by that time (and a new contact is not 'updated')."""
+    old = contacts.add(session, {"email": "old@example.org", "city": "Angers"})
+    text = "email;ville\nnew@example.org;Tours\nold@example.org;Nantes\n"
+    result = import_contacts(session, write(tmp_path, "t.csv", text), consent_topics=[ConsentTopic.NEWSLETTER])
+    assert counts(result) == (1, 1, 0, 0)
+    new = stored(session, "new@example.org")
+    moment = session.scalar(select(ConsentEvent.at).where(ConsentEvent.contact_id == new.id))
+    assert new.created_at == new.updated_at == moment
+    old = stored(session, "old@example.org")
+    assert old.updated_at == moment and old.created_at < moment
