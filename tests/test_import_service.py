@@ -106,10 +106,13 @@ def test_the_same_address_twice_in_a_file_is_one_contact(session: Session, tmp_p
 
 def test_an_existing_contact_seen_twice_counts_each_row(session: Session, tmp_path: Path) -> None:
     contacts.add(session, {"email": "anne@example.org", "city": "Angers"})
-    text = "email;ville\nanne@example.org;Angers\nanne@example.org;Nantes\nANNE@example.org;Nantes\n"
+    contacts.add(session, {"email": "bob@example.org", "city": "Angers"})
+    text = ("email;ville\nanne@example.org;Angers\nanne@example.org;Nantes\nANNE@example.org;Nantes\n"
+            "bob@example.org;Tours\nbob@example.org;Lyon\n")
     result = import_contacts(session, write(tmp_path, "e.csv", text))
-    assert counts(result) == (0, 1, 2, 0)
+    assert counts(result) == (0, 3, 2, 0)  # each row that changes something counts
     assert stored(session, "anne@example.org").city == "Nantes"
+    assert stored(session, "bob@example.org").city == "Lyon"
 
 
 def test_the_address_is_not_respelled_by_a_later_import(session: Session, tmp_path: Path) -> None:
