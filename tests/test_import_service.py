@@ -485,3 +485,17 @@ def test_an_import_writes_one_moment_on_everything_it_touches(session: Session, 
     assert new.created_at == new.updated_at == moment
     old = stored(session, "old@example.org")
     assert old.updated_at == moment and old.created_at < moment
+
+
+def test_unreadable_files_are_named_in_the_message(session: Session, tmp_path: Path) -> None:
+    path = write(tmp_path, "w.csv", "email;ville\na@example.org;Angers\nb@example.org;Nîmes\n", "cp1252")
+    with pytest.raises(ImportFileError) as raised:
+        import_contacts(session, path, encoding="utf-8")
+    assert str(raised.value) == (
+        "w.csv:3: not utf-8 (byte 0xEE): give the file's real encoding with --encoding, "
+        "or leave it out to let the import decide"
+    )
+    with pytest.raises(ImportFileError) as raised:
+        import_contacts(session, write(tmp_path, "vide.csv", "\n\n"))
+    assert str(raised.value) == "vide.csv: the file is empty"
+    assert session.scalar(select(func.count()).select_from(Contact)) == 0
