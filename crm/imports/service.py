@@ -271,8 +271,10 @@ def _write(
     session.flush()
     definitions = {d.key: d for d in (custom or {}).values()}
 
-    org_names = {p.known.organisation_name for p in pending.values() if p.known.organisation_name}
-    org_names |= {name for name, values in org_values.values() if values}
+    # A new organisation is named as the file first writes it (a set of spellings would pick one by hash).
+    needed = {p.known.organisation for p in pending.values() if p.known.organisation_name}
+    needed |= {k for k, (_, values) in org_values.items() if values}
+    org_names = [name for k, (name, _) in org_values.items() if k in needed]
     org_ids = organisations.ids_by_name(session, org_names, create=True) if org_names else {}
     organisations.set_attributes(session, {org_ids[k]: v for k, (_, v) in org_values.items() if v})
 
