@@ -32,6 +32,7 @@ touches these modules and give its figures in the note.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -148,7 +149,25 @@ def _where(dest: Path, name: str) -> tuple[str, int, str]:
             change = change or raw[1:].strip()
         else:
             line += 1
-    return path, first or 0, change or f"(deleted) {old}"
+    return path, _def_line(dest / path, name) + (first or 1) - 1, change or f"(deleted) {old}"
+
+
+def _def_line(source: Path, name: str) -> int:
+    """The line of the function a mutant is in (``mutmut show`` numbers its lines from the
+    function's ``def``): crm.x.x_fn__mutmut_3 or crm.x.xǁClassǁmethod__mutmut_3."""
+    target = name.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
+    cls, _, func = target[2:].rpartition("ǁ") if target.startswith("xǁ") else ("", "", target[2:])
+    cls = cls.rstrip("ǁ")
+    try:
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError):
+        return 1
+    scopes = [n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls] if cls else [tree]
+    for scope in scopes:
+        for node in scope.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == func:
+                return node.lineno
+    return 1
 
 
 def _dotted(module: str) -> str:
