@@ -126,6 +126,16 @@ def fresh_url(backend: str, databases: FreshDatabases) -> str:
     return databases.url(backend)
 
 
+@pytest.fixture
+def store(fresh_url: str):  # noqa: ANN201
+    """The delivery tests' store (tests/delivery_helpers.py) on a migrated, empty database."""
+    from tests import delivery_helpers as h
+
+    s = h.open_store(fresh_url)
+    yield s
+    s.close()
+
+
 # ---- the real `crm` entry point, in a subprocess ------------------------------------------
 
 import json as _json  # noqa: E402

@@ -22,13 +22,6 @@ from tests import delivery_helpers as h
 from tests.smtp_server import SMTPServer
 
 
-@pytest.fixture
-def store(fresh_url: str):  # noqa: ANN201
-    s = h.open_store(fresh_url)
-    yield s
-    s.close()
-
-
 def test_outbox_sends_everyone_once_in_their_language_and_suppresses(store, tmp_path: Path) -> None:  # noqa: ANN001
     ids = h.add_contacts(store, 30)
     h.add_contacts(store, 5, start=100, consent=False)  # in the segment "all", but no consent

@@ -40,13 +40,6 @@ DOMAIN = "cluster.example.org"  # the campaigns' sender domain: message ids end 
 
 
 @pytest.fixture
-def store(fresh_url: str):  # noqa: ANN201
-    s = h.open_store(fresh_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def server():  # noqa: ANN201
     with SMTPServer() as running:
         yield running

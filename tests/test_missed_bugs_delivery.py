@@ -38,13 +38,6 @@ from tests.smtp_server import Received, Recorder, SMTPServer
 DOMAIN = "cluster.example.org"  # of h.newsletter's sender
 
 
-@pytest.fixture
-def store(fresh_url: str):  # noqa: ANN201
-    s = h.open_store(fresh_url)
-    yield s
-    s.close()
-
-
 def _opt_out(store, contact_id: int) -> None:  # noqa: ANN001
     with store.transaction() as session:
         consent.record(session, contact_id, ConsentTopic.NEWSLETTER, ConsentAction.OPT_OUT, ConsentSource.UNSUBSCRIBE)

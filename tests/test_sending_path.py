@@ -49,13 +49,6 @@ def _nobody_listening() -> str:
 
 
 @pytest.fixture
-def store(fresh_url: str):  # noqa: ANN201
-    s = h.open_store(fresh_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture
 def crm_sqlite(tmp_path: Path) -> tuple[CrmRunner, object]:
     """The installed `crm` on a SQLite file, and a store on the same file for set-up."""
     url = f"sqlite:///{tmp_path / 'crm.db'}"
