@@ -193,6 +193,8 @@ def main() -> int:
     parser.add_argument("--report", action="store_true",
                         help="only report what the last run in .mutation/ found (while it runs: so far)")
     args = parser.parse_args()
+    if args.max_children < 1:
+        parser.error(f"--max-children must be 1 or more, not {args.max_children}")
     try:
         import mutmut  # noqa: F401
     except ImportError:
