@@ -58,7 +58,9 @@ WORKDIR = ROOT / ".mutation"
 DELIVERY_TESTS = [
     "tests/test_claim.py",
     "tests/test_ledger.py",
+    "tests/test_ledger_lease.py",
     "tests/test_engine.py",
+    "tests/test_engine_snapshot.py",
     "tests/test_delivery.py",
     "tests/test_delivery_outage.py",
     "tests/test_missed_bugs_delivery.py",

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from crm.models.campaigns import Campaign
-from crm.models.deliveries import Delivery, DeliveryStatus as D
+from crm.models.deliveries import Delivery
+from crm.models.deliveries import DeliveryStatus as D
 
 _T = Delivery.__table__
 
@@ -107,14 +109,14 @@ def claim_batch(
     return sorted((Claimed(r.id, r.contact_id, r.attempts, r.resent_after_crash) for r in rows), key=lambda c: c.id)
 
 
-def extend_lease(session: Session, worker: str, ids: list[int], until: datetime) -> None:
+def extend_lease(session: Session | Connection, worker: str, ids: list[int], until: datetime) -> None:
     if ids:
         session.execute(
             update(_T).where(_T.c.id.in_(ids), _T.c.lease_owner == worker, _T.c.status.in_([D.CLAIMED, D.SENDING])).values(lease_expires_at=until)
         )
 
 
-def release(session: Session, worker: str, ids: list[int]) -> int:
+def release(session: Session | Connection, worker: str, ids: list[int]) -> int:
     """Give unattempted rows back (pause, cancel, shutdown)."""
     if not ids:
         return 0

@@ -25,7 +25,7 @@ from crm.db import utcnow
 from crm.delivery import claim, recipients
 from crm.delivery.compose import Composer
 from crm.delivery.ledger import CHECKPOINT_EVERY, Fate, Ledger, Outcome
-from crm.delivery.outage import database_away, retrying
+from crm.delivery.outage import database_away
 from crm.delivery.ratelimit import RateLimiter
 from crm.errors import CRMError, ValidationError
 from crm.failures import first_line
@@ -143,14 +143,14 @@ class Engine:
         lease_renewed = time.monotonic()
         for index, row in enumerate(batch):
             if time.monotonic() - lease_renewed > self.config.lease.total_seconds() / 3:
-                retrying(lambda rest=batch[index:]: self._extend(ledger.worker, rest), holding=ledger.worker)
+                ledger.extend(batch[index:], self.config.lease)
                 lease_renewed = time.monotonic()
             self.limiter.acquire(limits)
             if not ledger.start(row):
                 state = self._campaign_status(campaign_id)
                 if state is not CampaignStatus.SENDING:
                     report.stopped = state.value
-                    self._release(ledger, batch[index:])
+                    ledger.give_back(batch[index:])
                     return report
                 report.add("suppressed")
                 continue
@@ -158,7 +158,7 @@ class Engine:
             outcome = self._send_one(campaign, row, person, extra, domain)
             if outcome.fate is Fate.RELEASE:
                 ledger.finish(row, outcome)
-                self._release(ledger, batch[index + 1 :])
+                ledger.give_back(batch[index + 1 :])
                 report.stopped, report.detail = "transport_down", outcome.detail
                 report.add("released")
                 return report
@@ -190,19 +190,6 @@ class Engine:
             return Outcome(Fate.RELEASE, str(exc))
         return Outcome(_FATES[result.status], result.detail, message_id, address, language)
 
-    def _extend(self, worker: str, rest: list[claim.Claimed]) -> None:
-        with self.sessions.begin() as session:
-            claim.extend_lease(session, worker, [r.id for r in rest], utcnow() + self.config.lease)
-
-    def _release(self, ledger: Ledger, rest: list[claim.Claimed]) -> None:
-        ledger.flush()
-
-        def give_back() -> None:
-            with self.sessions.begin() as session:
-                claim.release(session, ledger.worker, [r.id for r in rest])
-
-        retrying(give_back, holding=ledger.worker)
-
     def _campaign_status(self, campaign_id: int) -> CampaignStatus:
         with self.sessions() as session:
             return session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
@@ -228,7 +215,7 @@ class Engine:
         while True:
             try:
                 report = self.run_batch(campaign_id)
-            except Exception as error:  # noqa: BLE001 - a database away is waited out by the caller
+            except Exception as error:
                 if not database_away(error):
                     raise
                 # Nothing is held here: a batch's outcomes are written (waiting for the

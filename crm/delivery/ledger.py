@@ -34,7 +34,7 @@ from sqlalchemy import bindparam, exists, or_, select, text, update
 from sqlalchemy.engine import Connection, Engine
 
 from crm.db import utcnow
-from crm.delivery import eligibility
+from crm.delivery import claim, eligibility
 from crm.delivery.claim import Claimed
 from crm.delivery.outage import retrying
 from crm.models.campaigns import Campaign, CampaignStatus
@@ -246,6 +246,21 @@ class Ledger:
     def flush(self) -> None:
         if self._outcomes or self._after_outage:
             retrying(lambda: self._record(self._connection()), reset=self._drop, holding=self._holding)
+
+    def extend(self, rows: list[Claimed], lease: timedelta) -> None:
+        """Push the lease of ``rows`` (this batch's, not done yet) to now + ``lease``, so that
+        no other worker takes them while this batch is still on its way to them."""
+        ids = [r.id for r in rows]
+        retrying(lambda: claim.extend_lease(self._connection(), self.worker, ids, self.clock() + lease),
+                 reset=self._drop, holding=f"{self.worker} extends the lease of {len(ids)} row(s)")
+
+    def give_back(self, rows: list[Claimed]) -> None:
+        """Write what is held, then put ``rows`` (claimed, never tried) back in the queue for
+        any worker: the campaign was paused or cancelled, or the server went away."""
+        self.flush()
+        ids = [r.id for r in rows]
+        retrying(lambda: claim.release(self._connection(), self.worker, ids),
+                 reset=self._drop, holding=f"{self.worker} gives back {len(ids)} unsent row(s)")
 
     def _record(self, conn: Connection) -> None:
         """Write every held outcome; each statement is idempotent, so after a broken
