@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+import re
 import threading
 import time
 from email import policy
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from crm import consent
+from crm import consent, links
 from crm.campaigns import service as campaigns
 from crm.mail.message import message_id_for
 from crm.mail.outbox import OutboxTransport
@@ -53,6 +54,17 @@ def test_outbox_sends_everyone_once_in_their_language_and_suppresses(store, tmp_
     assert message["List-Unsubscribe"].startswith(f"<{h.BASE_URL}/u/")
     html = message.get_body(("html",)).get_content()
     assert 'dir="rtl"' in html
+    # Each link reads back to this person and its own purpose: unsubscribe (this campaign's
+    # topic) in the header and both parts, preferences (/p/) in both parts.
+    text = message.get_body(("plain",)).get_content()
+    unsubscribe = message["List-Unsubscribe"].strip("<>")
+    token = unsubscribe.rsplit("/", 1)[1]
+    assert links.read_unsubscribe_token(h.SECRET, token) == {
+        "contact_id": arabic.contact_id, "campaign_id": campaign_id, "topic": "newsletter"}
+    preferences = re.findall(rf"{re.escape(h.BASE_URL)}/p/[A-Za-z0-9_.-]+", text)
+    assert len(preferences) == 1 and f'href="{preferences[0]}"' in html
+    assert links.read_preferences_token(h.SECRET, preferences[0].rsplit("/", 1)[1]) == {"contact_id": arabic.contact_id}
+    assert unsubscribe in text and f'href="{unsubscribe}"' in html
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["step-by-step", "pipelined"])

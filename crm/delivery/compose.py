@@ -58,7 +58,8 @@ class Composer:
         token = links.unsubscribe_token(self.secret_key, contact_id=contact_id, campaign_id=campaign.id,
                                         topic=campaign.topic.value)
         result = {"unsubscribe": links.unsubscribe_url(self.base_url, token)}
-        result["preferences"] = result["unsubscribe"]
+        preferences = links.preferences_token(self.secret_key, contact_id=contact_id)
+        result["preferences"] = links.preferences_url(self.base_url, preferences)
         if campaign.kind is CampaignKind.INVITATION and campaign.event_id is not None:
             rsvp = links.rsvp_token(self.secret_key, contact_id=contact_id, event_id=campaign.event_id,
                                     campaign_id=campaign.id)
