@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 
 from crm import migrate
 from crm.db import make_engine, make_session_factory
-from crm.imports.service import import_contacts
+from crm.csvfiles.imports import import_contacts
 
 TARGET_SQLITE_SECONDS = 20.0
 FIRST = ["Hélène", "Jérôme", "François", "Zoé", "Amélie", "Karim", "Yasmine", "Noël", "Gaëlle", "Loïc", "Anaïs", "Mehdi", "Chloé", "Rémi"]

@@ -56,31 +56,31 @@ WORKDIR = ROOT / ".mutation"
 # test_message.py). Left out for time: the PostgreSQL crash tests (test_db_outage.py, minutes
 # each), the CLI end-to-end files, and the tests marked slow but for the Redis rate-limiter's.
 DELIVERY_TESTS = [
-    "tests/test_claim.py",
-    "tests/test_ledger.py",
-    "tests/test_ledger_lease.py",
-    "tests/test_engine.py",
-    "tests/test_engine_snapshot.py",
-    "tests/test_delivery.py",
-    "tests/test_delivery_outage.py",
-    "tests/test_missed_bugs_delivery.py",
-    "tests/test_ratelimit.py",
-    "tests/test_sending_path.py",
+    "tests/delivery/test_claim.py",
+    "tests/delivery/test_ledger.py",
+    "tests/delivery/test_ledger_lease.py",
+    "tests/delivery/test_engine.py",
+    "tests/delivery/test_engine_snapshot.py",
+    "tests/delivery/test_delivery.py",
+    "tests/delivery/test_delivery_outage.py",
+    "tests/delivery/test_missed_bugs_delivery.py",
+    "tests/delivery/test_ratelimit.py",
+    "tests/delivery/test_sending_path.py",
 ]
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
     "delivery": (["crm/delivery/claim.py", "crm/delivery/eligibility.py", "crm/delivery/ledger.py",
                   "crm/delivery/engine.py", "crm/delivery/ratelimit.py"], DELIVERY_TESTS),
-    "consent": (["crm/consent.py"], ["tests/test_consent.py", "tests/test_missed_bugs_delivery.py"]),
+    "consent": (["crm/consent.py"], ["tests/contacts/test_consent.py", "tests/delivery/test_missed_bugs_delivery.py"]),
     "segments": (["crm/segments/compiler.py"],
-                 ["tests/test_segment_compiler.py", "tests/test_segments.py", "tests/test_segments_property.py",
-                  "tests/test_segment_limits.py"]),
-    "imports": (["crm/csv_safety.py", "crm/imports/service.py"],
-                ["tests/test_csv_safety.py", "tests/test_import_service.py", "tests/test_import_export.py", "tests/test_missed_bugs_data.py",
-                 "tests/test_export_roundtrip.py"]),
-    "message": (["crm/links.py", "crm/mail/frame.py"], ["tests/test_message.py", "tests/test_links.py"]),
+                 ["tests/segments/test_segment_compiler.py", "tests/segments/test_segments.py", "tests/segments/test_segments_property.py",
+                  "tests/segments/test_segment_limits.py"]),
+    "imports": (["crm/csvfiles/safety.py", "crm/csvfiles/imports.py"],
+                ["tests/csvfiles/test_csv_safety.py", "tests/csvfiles/test_import_service.py", "tests/csvfiles/test_import_export.py", "tests/csvfiles/test_missed_bugs_data.py",
+                 "tests/csvfiles/test_export_roundtrip.py"]),
+    "message": (["crm/links.py", "crm/mail/frame.py"], ["tests/mail/test_message.py", "tests/mail/test_links.py"]),
 }
 MODULES = [m for modules, _ in GROUPS.values() for m in modules]
-KEEP_SLOW = ["tests/test_ratelimit.py"]  # slow-marked, but seconds: the only tests of the Redis limiter
+KEEP_SLOW = ["tests/delivery/test_ratelimit.py"]  # slow-marked, but seconds: the only tests of the Redis limiter
 
 LOG = "mutmut.log"
 

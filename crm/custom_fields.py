@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from crm import fields
 from crm.db import insert_rows
 from crm.errors import ValidationError
-from crm.imports import headers
+from crm.csvfiles import headers
 from crm.models import ContactFieldValue, CustomField, FieldType
 
 _CHUNK = 500

@@ -168,9 +168,9 @@ def register(cli: click.Group) -> None:
 def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, encoding, delimiter, recorded_by, as_json) -> None:  # noqa: ANN001
     """Import contacts from a CSV file (French or English headers; comma or semicolon)."""
     from crm import consent
-    from crm.imports.service import import_contacts
+    from crm.csvfiles.imports import import_contacts
 
-    from crm.csv_dialect import delimiter as typed_delimiter
+    from crm.csvfiles.dialect import delimiter as typed_delimiter
 
     topics = consent.topics(consent_topics) if consent_topics else []
     delimiter = typed_delimiter(delimiter) if delimiter is not None else None
@@ -206,8 +206,8 @@ def export(ctx: Context, output: str, delimiter: str) -> None:
     of the contact and its organisation, custom fields with their type: re-imports exactly)."""
     import sys
 
-    from crm.csv_dialect import delimiter as typed_delimiter
-    from crm.exports import export_contacts, target_file
+    from crm.csvfiles.dialect import delimiter as typed_delimiter
+    from crm.csvfiles.exports import export_contacts, target_file
 
     delimiter = typed_delimiter(delimiter)
     if output == "-":

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from crm import demo as service
+from crm.demo import cluster as service
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import console, emit_json, json_option, table
 
@@ -41,7 +41,7 @@ def demo(ctx: Context, seed: int, size: int, as_json: bool) -> None:
 
 def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
     """The whole cycle: the demo newsletter and an invitation, sent like any campaign."""
-    from crm import demo_campaigns
+    from crm.demo import campaigns as demo_campaigns
     from crm.cli import sending
     from crm.delivery import runtime
     from crm.settings import get_settings

@@ -1,1 +1,0 @@
-"""Contact import from the CSV files animators really have (see service.import_contacts)."""
