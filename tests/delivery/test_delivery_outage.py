@@ -42,7 +42,7 @@ class Outage:
 
     def cut(self) -> None:
         self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
-        self._run(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}' "
+        self._run(f"SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = '{self.name}' "
                   "AND pid <> pg_backend_pid()")
         threading.Timer(self.seconds, self.restore).start()
 
@@ -119,7 +119,7 @@ def test_other_errors_are_not_waited_for() -> None:
 
 def _terminate(store, pid: int) -> None:  # noqa: ANN001
     with store.engine.connect() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})  # waits until it is gone
 
 
 @pytest.mark.parametrize("meanwhile", ["sent by another worker", "taken back, not yet sent"])
