@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import enum
 import tomllib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,7 +74,7 @@ def languages() -> list[str]:
     return sorted(p.stem for p in _LABELS.glob("*.toml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _labels(language: str) -> dict[str, Any]:
     with (_LABELS / f"{language}.toml").open("rb") as fh:
         return tomllib.load(fh)

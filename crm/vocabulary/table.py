@@ -45,7 +45,8 @@ class Words(Generic[V]):
     long words dropped ('Universités'). ``typed_in_refusal``: a refusal quotes the word as
     typed, spaces around it included, rather than stripped, as the consent source, level,
     assessment source and kinds tables always have (kept so that no message changed when the
-    tables became one). Where two spellings fold alike, the first value listed keeps it.
+    tables became one). A spelling that would mean two values is a mistake in the table: it
+    is refused when the table is built, so a word never silently means the first one listed.
     """
 
     def __init__(self, what: str, where: str, spellings: Mapping[V, Iterable[str]], *,
@@ -60,9 +61,9 @@ class Words(Generic[V]):
         for value, words in spellings.items():
             for word in (str(value), *words) if accept_values else words:
                 folded = key(word)
-                self._index.setdefault(folded, value)
-                if plurals:
-                    self._index.setdefault(singular(folded), value)
+                for spelling in (folded, singular(folded)) if plurals else (folded,):
+                    if self._index.setdefault(spelling, value) != value:
+                        raise ValueError(f"{what}: {word!r} would mean both {self._index[spelling]} and {value}")
 
     @classmethod
     def of(cls, enum_cls: type[E], what: str, where: str, synonyms: Mapping[E, Iterable[str]] | None = None,

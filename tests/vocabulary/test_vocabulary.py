@@ -26,6 +26,7 @@ from crm.models import (
     TargetGroup,
 )
 from crm.resources import templates_dir
+from crm.vocabulary import Words
 from crm.vocabulary.spellings import ENUMS
 
 LABELS = Path(vocabulary.__file__).with_name("labels")
@@ -117,3 +118,11 @@ def test_the_words_need_no_service_and_custom_fields_no_csv_package() -> None:
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).parents[2]).stdout  # this checkout's crm
     assert "crm.csvfiles" not in loaded and "crm.segments" not in loaded and "crm.campaigns" not in loaded
+
+
+def test_a_spelling_that_would_mean_two_values_is_a_mistake_in_the_table() -> None:
+    Words("size", "size", {"small": ("petite",), "large": ("grande",)})
+    with pytest.raises(ValueError, match="'Petites' would mean both small and large"):
+        Words("size", "size", {"small": ("petite",), "large": ("grande", "Petites")}, plurals=True)
+    with pytest.raises(ValueError, match="'small' would mean both small and large"):
+        Words("size", "size", {"small": (), "large": ("small",)})
