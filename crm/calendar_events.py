@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm import fields, times
+from crm import fields, times, vocabulary
 from crm.errors import ValidationError
 from crm.models import Event, EventKind
-from crm.vocabulary import choices, fold
 
 
 MAX_CAPACITY = 2**31 - 1  # an INTEGER column
@@ -22,11 +21,8 @@ def _length(column: object) -> int:
     return column.property.columns[0].type.length  # type: ignore[attr-defined]
 
 
-def kind(raw: str) -> EventKind:
-    try:
-        return EventKind(fold(raw).replace(" ", "_"))
-    except ValueError:
-        raise ValidationError(f"unknown event kind {raw!r}; allowed: {choices(EventKind)}", "kind") from None
+# A person's word for a kind ('Thematic debate'), as crm.vocabulary reads it.
+kind = vocabulary.words(EventKind).parse
 
 
 def add(

@@ -10,41 +10,19 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
-from crm import fields
+from crm import fields, vocabulary
 from crm.db import insert_rows, utcnow
 from crm.errors import ValidationError
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact
-from crm.vocabulary import choices, fold
 
-_TOPIC_WORDS = {
-    "newsletter": ConsentTopic.NEWSLETTER, "lettre d information": ConsentTopic.NEWSLETTER,
-    "events": ConsentTopic.EVENTS, "event": ConsentTopic.EVENTS, "evenements": ConsentTopic.EVENTS,
-    "press": ConsentTopic.PRESS, "presse": ConsentTopic.PRESS,
-    "calls": ConsentTopic.CALLS, "calls for projects": ConsentTopic.CALLS,
-    "appels a projets": ConsentTopic.CALLS, "surveys": ConsentTopic.SURVEYS,
-    "survey": ConsentTopic.SURVEYS, "enquetes": ConsentTopic.SURVEYS,
-}
-
-
-def topic(raw: str) -> ConsentTopic:
-    found = _TOPIC_WORDS.get(fold(raw))
-    if found is None:
-        raise ValidationError(
-            f"unknown consent topic {raw.strip()!r}; allowed: {choices(ConsentTopic)}", "topic"
-        )
-    return found
+# A person's word for a topic ('Événements') or a source, as crm.vocabulary reads it.
+topic = vocabulary.words(ConsentTopic).parse
+source = vocabulary.words(ConsentSource).parse
 
 
 def topics(raw: str) -> list[ConsentTopic]:
     """'newsletter,events' -> [newsletter, events] (for --consent options)."""
     return list(dict.fromkeys(topic(part) for part in raw.split(",") if part.strip()))
-
-
-def source(raw: str) -> ConsentSource:
-    try:
-        return ConsentSource(fold(raw))
-    except ValueError:
-        raise ValidationError(f"unknown consent source {raw!r}; allowed: {choices(ConsentSource)}", "source") from None
 
 
 def record(

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from crm import fields
 from crm.db import insert_rows
 from crm.errors import ValidationError
-from crm.csvfiles import headers
 from crm.models import ContactFieldValue, CustomField, FieldType
+from crm.vocabulary import COLUMNS
 
 _CHUNK = 500
 _COLUMN = {
@@ -26,7 +26,7 @@ _COLUMN = {
 def define(session: Session, label: str, kind: FieldType = FieldType.TEXT) -> CustomField:
     label = fields.text(label, "field", limit=200)
     key = fields.slug(label)
-    if headers.field_for(label) is not None:
+    if COLUMNS.read(label) is not None:  # 'Courriel', 'Prénom': a column of its own
         raise ValidationError(f"{label!r} is a contact field, not a custom one", "field")
     existing = session.scalar(select(CustomField).where(CustomField.key == key))
     if existing is not None:

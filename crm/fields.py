@@ -16,18 +16,12 @@ from functools import lru_cache
 from babel import Locale, UnknownLocaleError
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from crm import vocabulary
 from crm.errors import ValidationError
 from crm.models import FieldType, Membership, OrganisationKind, OrganisationSize, TargetGroup
-from crm.vocabulary import choices, fold, lookup
+from crm.vocabulary import fold
 
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]{4,30}$")
-_LANGUAGE_NAMES = {
-    # What French and English files write in a "Langue" column.
-    "francais": "fr", "french": "fr", "anglais": "en", "english": "en", "arabe": "ar",
-    "arabic": "ar", "espagnol": "es", "spanish": "es", "allemand": "de", "german": "de",
-    "italien": "it", "italian": "it", "portugais": "pt", "portuguese": "pt",
-    "neerlandais": "nl", "dutch": "nl", "amazigh": "zgh", "berbere": "ber", "tamazight": "zgh",
-}
 
 
 # Control characters (C0, DEL, C1) and the Unicode line and paragraph separators: never part
@@ -125,7 +119,7 @@ def stored_email(value: str) -> str:
 def language(raw: str) -> str:
     """A BCP 47 tag ("fr", "en", "pt-BR") from a tag, a locale or a language's name."""
     text = raw.strip()
-    named = _LANGUAGE_NAMES.get(fold(text))
+    named = vocabulary.LANGUAGE_NAMES.read(text)  # 'Français', 'arabic'
     if named:
         return named
     try:
@@ -157,41 +151,12 @@ def country(raw: str) -> str:
     return value.upper()
 
 
-def target(raw: str) -> TargetGroup:
-    found = lookup(TargetGroup, raw)
-    if found is None:
-        raise ValidationError(
-            f"unknown target group {raw.strip()!r}; allowed: {choices(TargetGroup)}", "target"
-        )
-    return found
-
-
-def membership(raw: str) -> Membership:
-    found = lookup(Membership, raw)
-    if found is None:
-        raise ValidationError(
-            f"unknown membership {raw.strip()!r}; allowed: {choices(Membership)}", "membership"
-        )
-    return found
-
-
-def organisation_kind(raw: str) -> OrganisationKind:
-    found = lookup(OrganisationKind, raw)
-    if found is None:
-        raise ValidationError(
-            f"unknown organisation kind {raw.strip()!r}; allowed: {choices(OrganisationKind)}",
-            "kind",
-        )
-    return found
-
-
-def organisation_size(raw: str) -> OrganisationSize:
-    try:
-        return OrganisationSize(fold(raw))
-    except ValueError:
-        raise ValidationError(
-            f"unknown size {raw.strip()!r}; allowed: {choices(OrganisationSize)}", "size"
-        ) from None
+# A person's word for a target group ('Entreprises membres', 'Université'), a membership, an
+# organisation's kind or size, as crm.vocabulary reads it.
+target = vocabulary.words(TargetGroup).parse
+membership = vocabulary.words(Membership).parse
+organisation_kind = vocabulary.words(OrganisationKind).parse
+organisation_size = vocabulary.words(OrganisationSize).parse
 
 
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d-%m-%Y")
@@ -206,10 +171,6 @@ def day(raw: str, field: str = "date") -> date:
         except ValueError:
             continue
     raise ValidationError(f"invalid date {text!r}: use YYYY-MM-DD or DD/MM/YYYY", field)
-
-
-_TRUE = {"1", "true", "yes", "y", "oui", "o", "vrai", "x"}
-_FALSE = {"0", "false", "no", "n", "non", "faux"}
 
 
 def custom_value(raw: str, kind: FieldType, field: str) -> str | float | date | bool:
@@ -227,12 +188,10 @@ def custom_value(raw: str, kind: FieldType, field: str) -> str | float | date | 
         return number
     if kind is FieldType.DATE:
         return day(value, field)
-    folded = fold(value)
-    if folded in _TRUE:
-        return True
-    if folded in _FALSE:
-        return False
-    raise ValidationError(f"{value!r} is not yes/no", field)
+    answer = vocabulary.YES_NO.read(value)
+    if answer is None:
+        raise ValidationError(f"{value!r} is not yes/no", field)
+    return answer
 
 
 def format_custom(value: str | float | date | bool | None) -> str:

@@ -10,23 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm import contacts as contact_service
-from crm import fields, organisations
+from crm import fields, organisations, vocabulary
 from crm.db import possible_id
-from crm.errors import NotFound, ValidationError
+from crm.errors import NotFound
 from crm.models import Event, Interaction, InteractionKind, interaction_contacts
-from crm.vocabulary import choices, fold
 
-
-def kind(raw: str) -> InteractionKind:
-    key = fold(raw).replace(" ", "_")
-    aliases = {"company_visit": "visit", "visite": "visit", "visite_entreprise": "visit",
-               "reunion_mensuelle": "monthly_meeting", "assemblee_generale": "general_assembly",
-               "ag": "general_assembly", "debat": "thematic_debate", "appel": "call",
-               "atelier": "workshop", "comite_de_pilotage": "steering_committee"}
-    try:
-        return InteractionKind(aliases.get(key, key))
-    except ValueError:
-        raise ValidationError(f"unknown interaction kind {raw!r}; allowed: {choices(InteractionKind)}", "kind") from None
+# A person's word for a kind ('Visite entreprise', 'AG'), as crm.vocabulary reads it.
+kind = vocabulary.words(InteractionKind).parse
 
 
 def log(

@@ -12,7 +12,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement
 
-from crm import fields
+from crm import fields, vocabulary
 from crm.db import utcnow
 from crm.errors import ValidationError
 from crm.models import (
@@ -22,29 +22,11 @@ from crm.models import (
     PerceptionAssessment,
     PerceptionSegment,
 )
-from crm.vocabulary import choices, fold
 
-_LEVEL_WORDS = {
-    "high": Level.HIGH, "haute": Level.HIGH, "haut": Level.HIGH, "eleve": Level.HIGH,
-    "elevee": Level.HIGH, "yes": Level.HIGH, "oui": Level.HIGH, "credible": Level.HIGH,
-    "low": Level.LOW, "basse": Level.LOW, "bas": Level.LOW, "faible": Level.LOW,
-    "no": Level.LOW, "non": Level.LOW, "unknown": Level.UNKNOWN, "inconnu": Level.UNKNOWN,
-    "inconnue": Level.UNKNOWN, "?": Level.UNKNOWN,
-}
-
-
-def level(raw: str, field: str) -> Level:
-    found = _LEVEL_WORDS.get(fold(raw) or raw.strip())
-    if found is None:
-        raise ValidationError(f"unknown level {raw!r}; allowed: {choices(Level)}", field)
-    return found
-
-
-def source(raw: str) -> AssessmentSource:
-    try:
-        return AssessmentSource(fold(raw))
-    except ValueError:
-        raise ValidationError(f"unknown source {raw!r}; allowed: {choices(AssessmentSource)}", "source") from None
+# A person's word for a level ('élevée', '?'; give the field: credibility or interest) or a
+# source, as crm.vocabulary reads it.
+level = vocabulary.words(Level).parse
+source = vocabulary.words(AssessmentSource).parse
 
 
 def assess(

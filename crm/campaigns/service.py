@@ -10,7 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from crm import fields
+from crm import fields, vocabulary
 from crm.campaigns import status as campaign_status
 from crm.campaigns.materialise import materialise
 from crm.db import possible_id, utcnow
@@ -21,7 +21,6 @@ from crm.models.campaigns import Campaign, CampaignContent, CampaignKind, Campai
 from crm.models.deliveries import Delivery, DeliveryStatus as D
 from crm.rendering import Content
 from crm.segments import service as segments
-from crm.vocabulary import choices, fold
 
 
 class Preparer(Protocol):
@@ -36,14 +35,8 @@ class ContentInput:
     format: str = "markdown"
 
 
-def kind(raw: str) -> CampaignKind:
-    aliases = {"invitation": "invitation", "event_invitation": "invitation", "press": "press_release",
-               "call": "call_for_projects", "calls": "call_for_projects", "lettre": "newsletter"}
-    key = fold(raw).replace(" ", "_")
-    try:
-        return CampaignKind(aliases.get(key, key))
-    except ValueError:
-        raise ValidationError(f"unknown campaign kind {raw!r}; allowed: {choices(CampaignKind)}", "kind") from None
+# A person's word for a kind ('press', 'lettre'), as crm.vocabulary reads it.
+kind = vocabulary.words(CampaignKind).parse
 
 
 def _frame(kind: CampaignKind, sender: str, where: str, *, from_name: str | None = None,

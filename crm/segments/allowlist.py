@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from enum import Enum
 
-from crm import consent, fields, interactions, tags
+from crm import fields, tags, vocabulary
 from crm.errors import ValidationError
 from crm.models import (
     ConsentTopic,
@@ -26,51 +27,35 @@ from crm.models import (
     TargetGroup,
 )
 from crm.segments.ast import KEYWORDS, Call, SegmentError, Value
-from crm.vocabulary import fold, lookup
 
 # ---- values --------------------------------------------------------------------------------
 
 
-def _enum(label: str, enum_cls: type, read: Callable[[str], object | None]) -> Callable[[str], str]:
+def _enum(label: str, enum_cls: type[Enum]) -> Callable[[str], str]:
+    """A field's values, read by crm.vocabulary; a refusal suggests the closest value."""
     allowed = [m.value for m in enum_cls]
 
     def normalise(raw: str) -> str:
-        found = read(raw)
+        found = vocabulary.read(enum_cls, raw)
         if found is None:
             raise SegmentError(f"unknown {label} {raw!r}{hint(raw, allowed)}; allowed: {', '.join(allowed)}",
                                allowed=allowed)
-        return found.value  # type: ignore[attr-defined]
+        return found.value
 
     return normalise
 
 
-def _via(parse: Callable[[str], object]) -> Callable[[str], object | None]:
-    """A crm parser that raises ValidationError, as a look-up that returns None."""
+def _parsed(enum_cls: type[Enum]) -> Callable[[str], str]:
+    """A function's argument, read and refused as the services read and refuse it."""
+    allowed = [m.value for m in enum_cls]
 
-    def read(raw: str) -> object | None:
+    def normalise(raw: str) -> str:
         try:
-            return parse(raw)
-        except (ValidationError, ValueError):
-            return None
+            return vocabulary.parse(enum_cls, raw).value
+        except ValidationError as exc:
+            raise SegmentError(exc.message, allowed=allowed) from None
 
-    return read
-
-
-_PERCEPTION_WORDS = {
-    "opponent": PerceptionSegment.OPPONENT, "opponents": PerceptionSegment.OPPONENT,
-    "opposant": PerceptionSegment.OPPONENT, "opposants": PerceptionSegment.OPPONENT,
-    "indifferent": PerceptionSegment.INDIFFERENT, "indifferents": PerceptionSegment.INDIFFERENT,
-    "skeptic": PerceptionSegment.SKEPTIC, "skeptics": PerceptionSegment.SKEPTIC,
-    "sceptic": PerceptionSegment.SKEPTIC, "sceptique": PerceptionSegment.SKEPTIC,
-    "sceptiques": PerceptionSegment.SKEPTIC, "acquired": PerceptionSegment.ACQUIRED,
-    "acquis": PerceptionSegment.ACQUIRED, "no opinion": PerceptionSegment.NO_OPINION,
-    "sans opinion": PerceptionSegment.NO_OPINION, "none": PerceptionSegment.NO_OPINION,
-}
-
-
-def _perception(raw: str) -> PerceptionSegment | None:
-    key = fold(raw)
-    return _PERCEPTION_WORDS.get(key) or _PERCEPTION_WORDS.get(key.replace("_", " "))
+    return normalise
 
 
 def _text(label: str, limit: int) -> Callable[[str], str]:
@@ -157,20 +142,6 @@ def _event_id(raw: str) -> int:
 _MAX_ID = 2**31 - 1  # events.id is an INTEGER
 
 
-def _topic(raw: str) -> str:
-    try:
-        return consent.topic(raw).value
-    except ValidationError as exc:
-        raise SegmentError(exc.message, allowed=[t.value for t in ConsentTopic]) from None
-
-
-def _interaction_kind(raw: str) -> str:
-    try:
-        return interactions.kind(raw).value
-    except ValidationError as exc:
-        raise SegmentError(exc.message, allowed=[k.value for k in InteractionKind]) from None
-
-
 # ---- fields --------------------------------------------------------------------------------
 
 
@@ -186,22 +157,17 @@ FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
         Field("language", "the contact's language (BCP 47); fr also matches fr-CA", _language),
-        Field("target", "target group", _enum("target group", TargetGroup, lambda s: lookup(TargetGroup, s)),
-              tuple(t.value for t in TargetGroup)),
-        Field("membership", "membership status", _enum("membership", Membership, lambda s: lookup(Membership, s)),
-              tuple(m.value for m in Membership)),
+        Field("target", "target group", _enum("target group", TargetGroup), tuple(t.value for t in TargetGroup)),
+        Field("membership", "membership status", _enum("membership", Membership), tuple(m.value for m in Membership)),
         Field("perception", "perception segment of the latest assessment (never assessed: no_opinion)",
-              _enum("perception segment", PerceptionSegment, _perception),
-              tuple(p.value for p in PerceptionSegment)),
+              _enum("perception segment", PerceptionSegment), tuple(p.value for p in PerceptionSegment)),
         Field("tag", "has the tag", _tag),
         Field("city", "the contact's city (any case)", _text("city", 120)),
         Field("country", "the organisation's country (ISO code)", _country),
         Field("email_domain", "the email address's domain (a sub-domain is another domain)", _email_domain),
-        Field("organisation.kind", "the organisation's kind",
-              _enum("organisation kind", OrganisationKind, lambda s: lookup(OrganisationKind, s)),
+        Field("organisation.kind", "the organisation's kind", _enum("organisation kind", OrganisationKind),
               tuple(k.value for k in OrganisationKind)),
-        Field("organisation.size", "the organisation's size",
-              _enum("organisation size", OrganisationSize, lambda s: _via(OrganisationSize)(fold(s))),
+        Field("organisation.size", "the organisation's size", _enum("organisation size", OrganisationSize),
               tuple(s.value for s in OrganisationSize)),
     )
 }
@@ -267,10 +233,10 @@ FUNCTIONS: dict[str, Function] = {
         Function("internal", "target group is internal (staff, governance, member_company, partner, commission)"),
         Function("external", "target group is set and external"),
         Function("consent", "the latest consent event on the topic is an opt-in",
-                 (Param("topic", "newsletter, events, press, calls, surveys", _topic),),
+                 (Param("topic", "newsletter, events, press, calls, surveys", _parsed(ConsentTopic)),),
                  positional="topic", required=("topic",)),
         Function("interaction", "took part in an interaction up to now",
-                 (Param("kind", "visit, monthly_meeting, call …", _interaction_kind), _WITHIN, _SINCE,
+                 (Param("kind", "visit, monthly_meeting, call …", _parsed(InteractionKind)), _WITHIN, _SINCE,
                   Param("event", "linked to this event (id)", _event_id)),
                  positional="kind"),
         Function("created", "the contact was created up to now", (_WITHIN, _SINCE), one_of=("within", "since")),
