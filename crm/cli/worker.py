@@ -33,7 +33,9 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
     runtime.check_broker(settings.broker_url)  # a broker that refuses us stops here, once (69 or 78)
     import dramatiq
 
-    from crm.delivery import watch
+    from crm.campaigns import service as campaigns
+    from crm.db import utcnow
+    from crm.delivery import queries
     from workers import campaigns as actors
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -54,8 +56,8 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
         while not stop.wait(watch_interval):
             try:
                 with store.transaction() as session:
-                    watch.start_scheduled(session)
-                    stalled = watch.needing_workers(session)
+                    campaigns.start_due(session)
+                    stalled = queries.needing_workers(session, utcnow())
                 for campaign_id in stalled:
                     actors.enqueue(campaign_id)
                 looking.succeeded()
@@ -68,7 +70,8 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
 def _in_process(ctx: Context, watch_interval: float) -> None:
     """No broker: every `watch_interval`, start the due scheduled campaigns and send a slice
     of each campaign with work and nobody on it, here."""
-    from crm.delivery import local, runtime
+    from crm.campaigns import runner
+    from crm.delivery import runtime
     from crm.delivery.outage import Looking
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -81,7 +84,7 @@ def _in_process(ctx: Context, watch_interval: float) -> None:
     try:
         while True:
             try:
-                more = local.run_due(ctx.store.sessions, engine)
+                more = runner.run_due(ctx.store.sessions, engine)
                 looking.succeeded()
             except Exception as error:  # noqa: BLE001 - the database may be restarting: look again later
                 looking.failed(error)
