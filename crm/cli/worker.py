@@ -4,6 +4,8 @@ process's loops live in `workers.watchdog`; this command checks the settings and
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from crm.cli.main import Context, pass_ctx
@@ -23,7 +25,7 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
 
     settings = get_settings()
     runtime.transport(settings)  # real mail needs a secret and a public base URL (ConfigError)
-    say = lambda line: click.echo(line, err=True)  # noqa: E731
+    say = functools.partial(click.echo, err=True)  # the one line a person starting it sees
     if not settings.broker_url:
         from workers import watchdog
 

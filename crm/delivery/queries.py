@@ -262,6 +262,7 @@ def _ours() -> tuple[ColumnElement[bool], ...]:
 
 
 def _still_sending(campaign: Campaign) -> ColumnElement[bool]:
+    """The campaign has not been paused or cancelled meanwhile: its messages may still go."""
     return exists().where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.SENDING)
 
 
