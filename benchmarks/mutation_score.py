@@ -68,7 +68,7 @@ DELIVERY_TESTS = [
     "tests/delivery/test_sending_path.py",
 ]
 GROUPS: dict[str, tuple[list[str], list[str]]] = {
-    "delivery": (["crm/delivery/claim.py", "crm/delivery/eligibility.py", "crm/delivery/ledger.py",
+    "delivery": (["crm/delivery/queries.py", "crm/delivery/eligibility.py", "crm/delivery/ledger.py",
                   "crm/delivery/engine.py", "crm/delivery/ratelimit.py"], DELIVERY_TESTS),
     "consent": (["crm/consent.py"], ["tests/contacts/test_consent.py", "tests/delivery/test_missed_bugs_delivery.py"]),
     "segments": (["crm/segments/compiler.py"],
@@ -173,7 +173,7 @@ def _def_line(source: Path, name: str) -> int:
 
 
 def _dotted(module: str) -> str:
-    """crm/delivery/claim.py -> crm.delivery.claim.x (how mutmut names that module's mutants)."""
+    """crm/delivery/queries.py -> crm.delivery.queries.x (how mutmut names that module's mutants)."""
     return module[:-3].replace("/", ".") + ".x"
 
 

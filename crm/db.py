@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from typing import Annotated, Any
 
@@ -138,13 +136,6 @@ def make_engine(url: str, *, echo: bool = False, busy_timeout: float = 30.0) -> 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
-
-
-@contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    with factory() as session, session.begin():
-        yield session
 
 
 def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ import threading
 import dramatiq
 
 import workers.broker  # noqa: F401  (sets the broker first)
+from crm.campaigns import runner
 from crm.delivery.engine import Engine, follow_up_delay
 from crm.settings import get_settings
 from crm.store import Store
@@ -35,7 +36,7 @@ def _engine() -> Engine:
 
 @dramatiq.actor(queue_name=QUEUE, max_retries=20, min_backoff=1000, max_backoff=60_000, time_limit=15 * 60_000)
 def send_campaign(campaign_id: int) -> None:
-    report = _engine().run(campaign_id, max_seconds=SLICE_SECONDS)
+    report = runner.run(_engine(), campaign_id, max_seconds=SLICE_SECONDS)
     delay = follow_up_delay(report)
     if delay is not None:
         send_campaign.send_with_options(args=(campaign_id,), delay=int(delay * 1000))

@@ -1,4 +1,6 @@
-"""Campaigns: create (validated end to end), list, describe, send, schedule, pause, resume, cancel."""
+"""Campaigns: create (validated end to end), list, describe, send, schedule, pause, resume,
+cancel, finish. Every change of a campaign's status goes through `crm.campaigns.status`;
+the deliveries' rows are written and counted by `crm.delivery.queries`."""
 
 from __future__ import annotations
 
@@ -7,18 +9,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from crm import fields, vocabulary
 from crm.campaigns import status as campaign_status
-from crm.campaigns.materialise import materialise
 from crm.db import possible_id, utcnow
-from crm.delivery import ratelimit
+from crm.delivery import queries, ratelimit
 from crm.errors import NotFound, ValidationError
 from crm.models import Event
 from crm.models.campaigns import Campaign, CampaignContent, CampaignKind, CampaignStatus
-from crm.models.deliveries import Delivery, DeliveryStatus as D
+from crm.models.deliveries import DeliveryStatus as D
 from crm.rendering import Content
 from crm.segments import service as segments
 
@@ -201,25 +202,19 @@ def list_all(session: Session) -> list[Campaign]:
 def counts(session: Session, campaign_id: int) -> dict[str, Any]:
     """The status contract: status, total, sent, failed, suppressed, pending, unknown (+ cancelled)."""
     campaign = get(session, campaign_id)
-    by_status = dict(
-        session.execute(
-            select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
-        ).all()
-    )
+    by_status, resent = queries.tally(session, campaign_id)
     n = lambda *statuses: sum(by_status.get(s, 0) for s in statuses)  # noqa: E731
-    resent = session.scalar(
-        select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id, Delivery.resent_after_crash.is_(True))
-    ) or 0
     return {
         "id": campaign.id, "status": campaign.status.value, "total": sum(by_status.values()),
         "sent": n(D.SENT), "failed": n(D.FAILED), "suppressed": n(D.SUPPRESSED),
-        "pending": n(D.PENDING, D.CLAIMED, D.SENDING), "unknown": n(D.UNKNOWN), "cancelled": n(D.CANCELLED),
+        "pending": n(*queries.OPEN), "unknown": n(D.UNKNOWN), "cancelled": n(D.CANCELLED),
         "resent_after_crash": resent,
     } | ({"reason": campaign.status_reason} if campaign.status_reason else {})
 
 
 def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> dict[str, Any]:
-    """Start sending: materialise the deliveries from the segment as it is now.
+    """Start sending: materialise the deliveries from the segment as it is now (one row per
+    contact, set-based; those who may not be sent are suppressed with their reason).
 
     Idempotent: on a campaign already sending nothing changes (a double `send` sends
     nobody twice). A paused campaign is resumed instead.
@@ -232,7 +227,8 @@ def send(session: Session, campaign_id: int, *, now: datetime | None = None) -> 
     campaign.status_reason = None
     added = 0
     if before in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
-        added = materialise(session, campaign, now)
+        members = segments.contact_ids_query(segments.resolve(session, campaign.segment), now=now)
+        added = queries.materialise(session, campaign, members, now)
     return {"id": campaign.id, "previous": before.value, "status": campaign.status.value, "added": added}
 
 
@@ -249,15 +245,21 @@ def schedule(session: Session, campaign_id: int, at: datetime, *, now: datetime 
 
 
 def due(session: Session, now: datetime | None = None) -> list[int]:
-    """Scheduled campaigns whose time has come (the scheduler's job sends them)."""
+    """Scheduled campaigns whose time has come (`start_due` sends them)."""
     now = now or utcnow()
     return list(session.scalars(
         select(Campaign.id).where(Campaign.status == CampaignStatus.SCHEDULED, Campaign.scheduled_at <= now)
     ))
 
 
-def sending(session: Session) -> list[int]:
-    return list(session.scalars(select(Campaign.id).where(Campaign.status == CampaignStatus.SENDING)))
+def start_due(session: Session, now: datetime | None = None) -> list[int]:
+    """Send the scheduled campaigns that are due; returns their ids (idempotent: `send` is a
+    no-op twice). Called by `crm worker` on each look, until a scheduler process does it."""
+    now = now or utcnow()
+    started = due(session, now)
+    for campaign_id in started:
+        send(session, campaign_id, now=now)
+    return started
 
 
 def pause(session: Session, campaign_id: int, *, reason: str | None = None) -> Campaign:
@@ -283,12 +285,19 @@ def cancel(session: Session, campaign_id: int) -> dict[str, Any]:
     when the server answers, is still recorded (sent, or unknown) over the cancellation."""
     campaign, _ = campaign_status.transition(session, campaign_id, CampaignStatus.CANCELLED)
     campaign.status_reason = None
-    cancelled = session.execute(
-        update(Delivery.__table__)
-        .where(Delivery.__table__.c.campaign_id == campaign_id, Delivery.__table__.c.status.in_([D.PENDING, D.CLAIMED]))
-        .values(status=D.CANCELLED, lease_expires_at=None)
-    ).rowcount
+    cancelled = queries.cancel_unsent(session, campaign_id)
     return {"id": campaign.id, "status": campaign.status.value, "cancelled": cancelled}
+
+
+def finish(session: Session, campaign_id: int, *, now: datetime | None = None) -> bool:
+    """Mark a sending campaign finished once none of its deliveries is left open: the send
+    engine reports its work done, the status is decided here. A paused or cancelled campaign
+    is left as it is (a resumed one finishes at its next run). True when it finished now."""
+    campaign = campaign_status.lock(session, campaign_id)
+    if campaign.status is not CampaignStatus.SENDING or queries.open_count(session, campaign_id):
+        return False
+    campaign_status.transition(session, campaign_id, CampaignStatus.FINISHED, now=now)
+    return True
 
 
 def describe(session: Session, campaign: Campaign) -> dict[str, Any]:

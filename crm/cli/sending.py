@@ -85,7 +85,8 @@ def dispatch(ctx: Any, campaign_id: int, *, watch: Watch) -> None:
 
 def run_here(ctx: Any, campaign_id: int, *, watch: Watch) -> None:
     """Send to the end in this process (a thread), showing progress meanwhile."""
-    from crm.delivery import local, runtime
+    from crm.campaigns import runner
+    from crm.delivery import runtime
 
     engine = runtime.engine(ctx.store, get_settings())
     done = threading.Event()
@@ -93,7 +94,7 @@ def run_here(ctx: Any, campaign_id: int, *, watch: Watch) -> None:
 
     def work() -> None:
         try:
-            local.run_to_end(engine, campaign_id)
+            runner.run_to_end(engine, campaign_id)
         except BaseException as exc:  # noqa: BLE001 - raised again below, in the command's thread
             failure.append(exc)
         finally:

@@ -5,6 +5,11 @@ recipient only the Jinja2 render, the MIME build and the SMTP transaction run. T
 depends on small interfaces: a `Transport`, a `RateLimiter` and a `Composer` (the
 renderer behind it); the worker process (workers/), the CLI's in-process send and
 the tests give it real ones.
+
+The engine reads the campaign's status (it stops when the campaign is no longer sending)
+but never changes it: when no delivery is left open it reports the work ``done``, and the
+campaigns package, which runs the engine (`crm.campaigns.runner`), marks the campaign
+finished. So delivery never imports campaigns.
 """
 
 from __future__ import annotations
@@ -16,13 +21,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm import fields
-from crm.campaigns import status as campaign_status
 from crm.db import utcnow
-from crm.delivery import claim, recipients
+from crm.delivery import queries, recipients
 from crm.delivery.compose import Composer
 from crm.delivery.ledger import CHECKPOINT_EVERY, Fate, Ledger, Outcome
 from crm.delivery.outage import database_away
@@ -32,7 +36,6 @@ from crm.failures import first_line
 from crm.mail.message import message_id_for
 from crm.mail.transport import SendStatus, Transport, TransportUnavailable
 from crm.models.campaigns import Campaign, CampaignStatus
-from crm.models.deliveries import OPEN_STATUSES, Delivery, DeliveryStatus
 
 log = logging.getLogger("crm.delivery")
 
@@ -40,6 +43,7 @@ log = logging.getLogger("crm.delivery")
 # made durable by the ledger's checkpoint, and the message in flight.
 UNRECORDED = CHECKPOINT_EVERY + 1
 DATABASE_RETRY_SECONDS = 2.0  # a campaign whose database is away is looked at again this soon
+DONE = "done"  # a report's `stopped` when no delivery of the campaign is left open
 
 
 @dataclass
@@ -56,7 +60,9 @@ class EngineConfig:
 class BatchReport:
     claimed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    stopped: str | None = None  # idle | paused | cancelled | finished | transport_down | database_down | waiting
+    # done | waiting | transport_down | database_down, or the campaign's status when it is not
+    # sending (paused, cancelled, finished …); None: the time slice ran out with work left
+    stopped: str | None = None
     next_due: datetime | None = None
     detail: str | None = None  # transport_down, database_down: why (the server that cannot be reached)
 
@@ -70,26 +76,6 @@ _FATES = {
     SendStatus.PERMANENT: Fate.FAILED,
     SendStatus.AMBIGUOUS: Fate.UNKNOWN,
 }
-
-
-def open_work(session: Session, campaign_id: int, now: datetime) -> tuple[int, datetime | None]:
-    """How many rows are still open, and when the earliest of them can move again
-    (a retry's time, or the end of another worker's lease)."""
-    open_count = session.scalar(
-        select(func.count()).select_from(Delivery).where(Delivery.campaign_id == campaign_id, Delivery.status.in_(OPEN_STATUSES))
-    ) or 0
-    retry_due = session.scalar(
-        select(func.min(Delivery.next_attempt_at)).where(
-            Delivery.campaign_id == campaign_id, Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at > now
-        )
-    )
-    lease_due = session.scalar(
-        select(func.min(Delivery.lease_expires_at)).where(
-            Delivery.campaign_id == campaign_id, Delivery.status.in_([DeliveryStatus.CLAIMED, DeliveryStatus.SENDING])
-        )
-    )
-    dues = [d for d in (retry_due, lease_due) if d is not None]
-    return open_count, min(dues) if dues else None
 
 
 class Engine:
@@ -114,17 +100,17 @@ class Engine:
             if campaign.status is not CampaignStatus.SENDING:
                 report.stopped = campaign.status.value
                 return report
-            claim.reclaim_expired(session, campaign_id, now, lease=self.config.lease, unrecorded=UNRECORDED)
+            queries.reclaim_expired(session, campaign_id, now, lease=self.config.lease, unrecorded=UNRECORDED)
             # Each batch has its own lease owner: after a crash, the lowest open row of each
             # dead batch is the one message that may have been in flight.
             owner = f"{self.config.worker}#{next(self._batches)}"
-            batch = claim.claim_batch(session, campaign, worker=owner,
-                                      size=self.config.batch_size, lease=self.config.lease, now=now)
+            batch = queries.claim_batch(session, campaign, worker=owner,
+                                        size=self.config.batch_size, lease=self.config.lease, now=now)
             people = recipients.load(session, [c.contact_id for c in batch]) if batch else {}
             extra = self.composer.extra(session, campaign) if batch else {}
         report.claimed = len(batch)
         if not batch:
-            self._maybe_finish(campaign_id, report)
+            self._look_ahead(campaign_id, report)
             return report
         ledger = Ledger(self.sessions.kw["bind"], campaign, worker=owner,
                         max_attempts=self.config.max_attempts, retry_base_seconds=self.config.retry_base_seconds)
@@ -135,7 +121,7 @@ class Engine:
             # outcomes already known are written: a sent message is never sent again.
             ledger.close()
 
-    def _send_batch(self, campaign: Campaign, batch: list[claim.Claimed], people: dict[int, recipients.Recipient],
+    def _send_batch(self, campaign: Campaign, batch: list[queries.Claimed], people: dict[int, recipients.Recipient],
                     extra: dict[str, Any], ledger: Ledger, report: BatchReport) -> BatchReport:
         campaign_id = campaign.id
         limits = {f"campaign:{campaign.id}": campaign.rate_limit or 0, "global": self.config.global_rate or 0}
@@ -166,10 +152,10 @@ class Engine:
             report.add(outcome.fate.value)
         ledger.flush()
         if len(batch) < self.config.batch_size:  # a full batch: more is due, no need to count
-            self._maybe_finish(campaign_id, report)
+            self._look_ahead(campaign_id, report)
         return report
 
-    def _send_one(self, campaign: Campaign, row: claim.Claimed, person: recipients.Recipient | None,
+    def _send_one(self, campaign: Campaign, row: queries.Claimed, person: recipients.Recipient | None,
                   extra: dict[str, Any], domain: str) -> Outcome:
         if person is None or not person.email:
             return Outcome(Fate.SUPPRESSED, "no_address")
@@ -194,18 +180,17 @@ class Engine:
         with self.sessions() as session:
             return session.scalar(select(Campaign.status).where(Campaign.id == campaign_id))
 
-    def _maybe_finish(self, campaign_id: int, report: BatchReport) -> None:
+    def _look_ahead(self, campaign_id: int, report: BatchReport) -> None:
+        """Nothing left open: the work is done (reported, not acted on). Else, with nothing
+        claimed: when to look again."""
         now = utcnow()
-        with self.sessions.begin() as session:
-            open_count, next_due = open_work(session, campaign_id, now)
-            if open_count == 0:
-                campaign = campaign_status.lock(session, campaign_id)
-                if campaign.status is CampaignStatus.SENDING:
-                    campaign_status.transition(session, campaign_id, CampaignStatus.FINISHED, now=now)
-                report.stopped = report.stopped or "finished"
-            elif report.claimed == 0:
-                # Retries not due yet, or rows leased to another (maybe dead) worker.
-                report.stopped, report.next_due = "waiting", next_due or now + timedelta(seconds=1)
+        with self.sessions() as session:
+            open_count, next_due = queries.open_work(session, campaign_id, now)
+        if open_count == 0:
+            report.stopped = DONE
+        elif report.claimed == 0:
+            # Retries not due yet, or rows leased to another (maybe dead) worker.
+            report.stopped, report.next_due = "waiting", next_due or now + timedelta(seconds=1)
 
     # -- a whole run ---------------------------------------------------------------------------
     def run(self, campaign_id: int, *, max_seconds: float | None = None) -> BatchReport:
@@ -231,7 +216,7 @@ class Engine:
 
 def follow_up_delay(report: BatchReport, now: datetime | None = None) -> float | None:
     """After a slice: seconds until the campaign should be looked at again, or None when
-    there is nothing more to do (finished, paused, cancelled)."""
+    there is nothing more to do (done, paused, cancelled …)."""
     if report.stopped is None:  # the time slice ran out with work left
         return 0.0
     if report.stopped == "waiting" and report.next_due is not None:

@@ -2,7 +2,7 @@
 
 A batch's rows are sent in id order and each stays `claimed` until its result is written,
 so at any moment the lowest `claimed` row of a batch is the one message that may be in
-flight (`claim.reclaim_expired` relies on it after a crash). `start` writes the previous
+flight (`queries.reclaim_expired` relies on it after a crash). `start` writes the previous
 message's result and checks that the next row may still go — still this batch's, the
 campaign still sending, the contact still eligible — in one statement on PostgreSQL: one
 round trip and one row update per message. A message is marked sent only after the
@@ -30,17 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, text, update
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from crm.db import utcnow
-from crm.delivery import claim, eligibility
-from crm.delivery.claim import Claimed
+from crm.delivery import queries
 from crm.delivery.outage import retrying
-from crm.models.campaigns import Campaign, CampaignStatus
-from crm.models.deliveries import Delivery, DeliveryStatus as D
-
-_T = Delivery.__table__
+from crm.delivery.queries import Claimed
+from crm.models.campaigns import Campaign
+from crm.models.deliveries import DeliveryStatus as D
 
 
 class Fate(enum.StrEnum):
@@ -66,34 +64,7 @@ def backoff(attempt: int, base: float) -> timedelta:
     return timedelta(seconds=min(base * 2 ** max(attempt - 1, 0), 6 * 3600))
 
 
-# What the server did with a message is recorded even if the campaign was cancelled while it
-# was in flight (`campaigns.cancel` leaves the row's lease owner): it was sent, or may have been.
-_HEARD_BACK = (D.CLAIMED, D.CANCELLED)
-# After a database outage the lease may have run out and the row gone back to the queue
-# (`pending`) or to another worker (`claimed` by it): a 250 or an unknown outcome we hold
-# is recorded all the same, so that nobody sends it again.
-_AFTER_OUTAGE = (D.CLAIMED, D.CANCELLED, D.PENDING)
 CHECKPOINT_EVERY = 32  # outcomes committed asynchronously between two synchronous commits (8: -20 % msg/s)
-# One synchronous commit flushes the write-ahead log up to it, and with it every earlier
-# asynchronous commit. PostgreSQL waits for the disk only for a transaction that wrote to
-# the log, so it rewrites one row (the last outcome's, unchanged); a transaction that only
-# took an id (txid_current()) commits without waiting, which would make this a no-op.
-_CHECKPOINT = ("BEGIN; SET LOCAL synchronous_commit TO ON; "
-               "UPDATE deliveries SET attempts = attempts WHERE id = {row_id:d}; COMMIT")
-
-
-def _mark_sent(id_param: str, *, after_outage: bool = False) -> Any:
-    """UPDATE: the row ``id_param`` (ours, in flight) got its 250."""
-    # not IN (…): an expanding parameter cannot go through the prepared DBAPI statement
-    which = (or_(*(_T.c.status == status for status in _AFTER_OUTAGE)),) if after_outage else (
-        _T.c.lease_owner == bindparam("owner"), or_(*(_T.c.status == status for status in _HEARD_BACK)))
-    return (
-        update(_T)
-        .where(_T.c.id == bindparam(id_param), *which)
-        .values(status=D.SENT, sent_at=bindparam("at"), message_id=bindparam("mid"), address=bindparam("addr"),
-                language=bindparam("lang"), attempts=_T.c.attempts + 1, last_error=None, lease_owner=None,
-                lease_expires_at=None)
-    )
 
 
 class Ledger:
@@ -121,33 +92,16 @@ class Ledger:
         self._unsynced: list[tuple[Claimed, Outcome, datetime]] = []  # written, not yet known durable
         self._after_outage = False  # set when the connection broke: write what is held, leniently
         self._conn: Connection | None = None
-        still_sending = exists().where(Campaign.id == campaign.id, Campaign.status == CampaignStatus.SENDING)
-        ours = (_T.c.id == bindparam("row_id"), _T.c.status == D.CLAIMED, _T.c.lease_owner == bindparam("owner"))
         # Built once per batch: building the eligibility subqueries costs more than running them.
-        # A read, not a write: the row stays `claimed` (in flight) until its result is written.
-        self._may_send = select(_T.c.id).where(*ours, still_sending, eligibility.eligible(campaign, _T.c.contact_id))
-        why = eligibility.reason(campaign, _T.c.contact_id)
-        self._suppress = (
-            update(_T).where(*ours, why.is_not(None), still_sending)
-            .values(status=D.SUPPRESSED, suppression_reason=why, lease_owner=None, lease_expires_at=None)
-        )
-        self._sent = _mark_sent("row_id")
-        self._sent_after_outage = _mark_sent("row_id", after_outage=True)
-        # After an outage, a 250 we hold for a row someone else has meanwhile sent: two copies.
-        self._sent_twice = (
-            update(_T).where(_T.c.id == bindparam("row_id"), _T.c.status == D.SENT,
-                             or_(_T.c.sent_at.is_(None), _T.c.sent_at != bindparam("at")))
-            .values(resent_after_crash=True)
-        )
-        # PostgreSQL: one statement records the previous message as sent and checks this one
-        # (a data-modifying WITH runs whether or not it is read), compiled once and run as a
-        # prepared statement on the DBAPI cursor, skipping SQLAlchemy's per-call work.
+        self._may_send = queries.may_send(campaign)
+        self._suppress = queries.suppress_ineligible(campaign)
+        self._sent = queries.mark_sent("row_id")
+        self._sent_after_outage = queries.mark_sent("row_id", after_outage=True)
+        self._sent_twice = queries.sent_twice()
+        # PostgreSQL: one statement records the previous message as sent and checks this one.
         self._sent_then_check: tuple[str, Any] | None = None
         if engine.dialect.name == "postgresql":
-            combined = self._may_send.add_cte(_mark_sent("prev_id").returning(_T.c.id).cte("recorded"))
-            compiled = combined.compile(dialect=engine.dialect)
-            # The statement's constant parameters (statuses, topic …), computed once.
-            self._sent_then_check = (str(compiled), compiled.construct_params(_check=False))
+            self._sent_then_check = queries.sent_then_may_send(self._may_send, engine.dialect)
         self._cursor: Any = None
 
     def _run_combined(self, conn: Connection, params: dict[str, Any]) -> Any:
@@ -185,7 +139,7 @@ class Ledger:
         if self._unsynced and self.engine.dialect.name != "postgresql":  # SQLite commits are durable
             self._unsynced.clear()
         if self._unsynced:
-            self._connection().exec_driver_sql(_CHECKPOINT.format(row_id=self._unsynced[-1][0].id))
+            self._connection().exec_driver_sql(queries.CHECKPOINT.format(row_id=self._unsynced[-1][0].id))
             self._unsynced.clear()
 
     def _drop(self) -> None:
@@ -251,7 +205,7 @@ class Ledger:
         """Push the lease of ``rows`` (this batch's, not done yet) to now + ``lease``, so that
         no other worker takes them while this batch is still on its way to them."""
         ids = [r.id for r in rows]
-        retrying(lambda: claim.extend_lease(self._connection(), self.worker, ids, self.clock() + lease),
+        retrying(lambda: queries.extend_lease(self._connection(), self.worker, ids, self.clock() + lease),
                  reset=self._drop, holding=f"{self.worker} extends the lease of {len(ids)} row(s)")
 
     def give_back(self, rows: list[Claimed]) -> None:
@@ -259,7 +213,7 @@ class Ledger:
         any worker: the campaign was paused or cancelled, or the server went away."""
         self.flush()
         ids = [r.id for r in rows]
-        retrying(lambda: claim.release(self._connection(), self.worker, ids),
+        retrying(lambda: queries.release(self._connection(), self.worker, ids),
                  reset=self._drop, holding=f"{self.worker} gives back {len(ids)} unsent row(s)")
 
     def _record(self, conn: Connection) -> None:
@@ -289,12 +243,9 @@ class Ledger:
             else:  # RELEASE: not attempted after all (server unreachable)
                 values.update(status=D.PENDING, last_error=outcome.detail,
                               next_attempt_at=now + timedelta(seconds=self.retry_base))
-            if outcome.fate is Fate.UNKNOWN and lenient:
-                which = (_T.c.status.in_(_AFTER_OUTAGE),)
-            else:
-                statuses = _HEARD_BACK if outcome.fate is Fate.UNKNOWN else (D.CLAIMED,)
-                which = (_T.c.lease_owner == self.worker, _T.c.status.in_(statuses))
-            conn.execute(update(_T).where(_T.c.id == row.id, *which).values(**values))
+            unknown = outcome.fate is Fate.UNKNOWN
+            conn.execute(queries.write_outcome(row.id, values, owner=None if unknown and lenient else self.worker,
+                                               heard_back=unknown))
         if lenient:  # what an outage may have lost is written again: make it durable now
             self._unsynced.extend(self._outcomes)
             self._checkpoint()

@@ -45,11 +45,6 @@ class RateLimiter(Protocol):
         ...
 
 
-class NoLimit:
-    def acquire(self, limits: dict[str, float]) -> float:
-        return 0.0
-
-
 class LocalRateLimiter:
     def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> None:
         self._tat: dict[str, float] = {}

@@ -22,9 +22,6 @@ class DeliveryStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # the campaign was cancelled before this one went out
 
 
-OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.CLAIMED, DeliveryStatus.SENDING)
-
-
 class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm.campaigns import service as campaigns
 from crm.db import utcnow
-from crm.delivery import claim, eligibility
+from crm.delivery import eligibility, queries
 from crm.mail.outbox import OutboxTransport
 from crm.mail.transport import SendResult
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact
@@ -57,10 +57,10 @@ def _rows(session: Session, ids: list[int]) -> list[Delivery]:
 
 
 def _claim(store: Store, campaign_id: int, worker: str, size: int, *, now: datetime,
-           lease: timedelta = timedelta(seconds=30)) -> list[claim.Claimed]:
+           lease: timedelta = timedelta(seconds=30)) -> list[queries.Claimed]:
     with store.transaction() as session:
         campaign = session.get(Campaign, campaign_id)
-        return claim.claim_batch(session, campaign, worker=worker, size=size, lease=lease, now=now)
+        return queries.claim_batch(session, campaign, worker=worker, size=size, lease=lease, now=now)
 
 
 # ---- claim_batch ------------------------------------------------------------------------------
@@ -78,9 +78,9 @@ def test_claim_batch_leases_the_lowest_due_rows_in_id_order(shared: Store, backe
         if backend == "postgresql":  # whatever plan is chosen: here a plain scan, rows in storage order
             session.execute(text("SET LOCAL enable_indexscan = off"))
             session.execute(text("SET LOCAL enable_bitmapscan = off"))
-        batch = claim.claim_batch(session, session.get(Campaign, campaign_id), worker="w#1", size=2,
+        batch = queries.claim_batch(session, session.get(Campaign, campaign_id), worker="w#1", size=2,
                                   lease=timedelta(seconds=30), now=now)
-    assert batch == [claim.Claimed(ids[1], batch[0].contact_id, 2, True), claim.Claimed(ids[3], batch[1].contact_id, 0, False)]
+    assert batch == [queries.Claimed(ids[1], batch[0].contact_id, 2, True), queries.Claimed(ids[3], batch[1].contact_id, 0, False)]
     with shared.transaction() as session:
         rows = _rows(session, ids)
         contacts = {r.id: r.contact_id for r in rows}
@@ -115,9 +115,9 @@ def test_two_workers_claim_disjoint_batches_without_waiting(shared: Store, backe
     campaign_id, ids = _campaign(shared, 4)
     with shared.sessions() as first, shared.sessions() as second:
         campaign = first.get(Campaign, campaign_id)
-        a = claim.claim_batch(first, campaign, worker="a#1", size=2, lease=timedelta(seconds=30), now=utcnow())
+        a = queries.claim_batch(first, campaign, worker="a#1", size=2, lease=timedelta(seconds=30), now=utcnow())
         second.execute(text("SET LOCAL lock_timeout = '2s'"))
-        b = claim.claim_batch(second, second.get(Campaign, campaign_id), worker="b#1", size=2,
+        b = queries.claim_batch(second, second.get(Campaign, campaign_id), worker="b#1", size=2,
                               lease=timedelta(seconds=30), now=utcnow())
         first.commit()
         second.commit()
@@ -143,8 +143,8 @@ def test_due_and_lease_expired_select_exactly_the_rows_that_can_move(shared: Sto
         for row_id, values in zip(ids, states, strict=True):
             session.execute(update(Delivery).where(Delivery.id == row_id).values(**values))
         mine = Delivery.id.in_(ids)
-        due = set(session.scalars(select(Delivery.id).where(mine, claim.due(now))))
-        expired = set(session.scalars(select(Delivery.id).where(mine, claim.lease_expired(now))))
+        due = set(session.scalars(select(Delivery.id).where(mine, queries.due(now))))
+        expired = set(session.scalars(select(Delivery.id).where(mine, queries.lease_expired(now))))
     assert due == {ids[0], ids[1]}
     assert expired == {ids[3], ids[4]}
 
@@ -160,12 +160,12 @@ def test_extend_lease_moves_only_the_workers_open_rows(shared: Store) -> None:
     with shared.transaction() as session:
         session.execute(update(Delivery).where(Delivery.id == ids[1]).values(status="sending"))  # older versions' mark
         session.execute(update(Delivery).where(Delivery.id == ids[2]).values(status="sent"))
-        claim.extend_lease(session, "w#1", [c.id for c in mine + other], until)
-        claim.extend_lease(session, "w#1", [], until + timedelta(hours=1))  # nothing to extend: nothing changes
+        queries.extend_lease(session, "w#1", [c.id for c in mine + other], until)
+        queries.extend_lease(session, "w#1", [], until + timedelta(hours=1))  # nothing to extend: nothing changes
         leases = [r.lease_expires_at for r in _rows(session, ids)]
         assert leases == [until, until, now + timedelta(seconds=10), until, now + timedelta(seconds=10)]
         # only the rows named: the batch's rows still to send, not those it has done with
-        claim.extend_lease(session, "w#1", [ids[3]], until + timedelta(minutes=1))
+        queries.extend_lease(session, "w#1", [ids[3]], until + timedelta(minutes=1))
         leases = [r.lease_expires_at for r in _rows(session, ids)]
     assert leases == [until, until, now + timedelta(seconds=10), until + timedelta(minutes=1), now + timedelta(seconds=10)]
 
@@ -177,10 +177,10 @@ def test_release_gives_back_only_the_workers_claimed_rows(shared: Store) -> None
     _claim(shared, campaign_id, "w#2", 1, now=now)
     with shared.transaction() as session:
         session.execute(update(Delivery).where(Delivery.id == ids[1]).values(status="sent"))
-        assert claim.release(session, "w#1", []) == 0
-        assert claim.release(session, "w#1", [ids[2]]) == 1  # only the rows named
+        assert queries.release(session, "w#1", []) == 0
+        assert queries.release(session, "w#1", [ids[2]]) == 1  # only the rows named
         assert [r.status.value for r in _rows(session, ids[:3])] == ["claimed", "sent", "pending"]
-        assert claim.release(session, "w#1", ids) == 1
+        assert queries.release(session, "w#1", ids) == 1
         rows = _rows(session, ids)
     assert [(r.status.value, r.lease_owner, r.lease_expires_at) for r in rows] == [
         ("pending", None, None), ("sent", "w#1", now + timedelta(seconds=30)), ("pending", None, None),
@@ -196,7 +196,7 @@ def test_undelay_makes_the_rows_given_back_for_that_reason_due_now(shared: Store
         session.execute(update(Delivery).where(Delivery.id.in_(ids + other_ids)).values(next_attempt_at=later, last_error=down))
         session.execute(update(Delivery).where(Delivery.id == ids[1]).values(last_error="451 try later"))
         session.execute(update(Delivery).where(Delivery.id == ids[2]).values(status="failed"))
-        assert claim.undelay(session, campaign_id, down) == 2
+        assert queries.undelay(session, campaign_id, down) == 2
         rows = _rows(session, ids + other_ids)
     assert [(r.status.value, r.next_attempt_at) for r in rows] == [
         ("pending", None), ("pending", later), ("failed", later), ("pending", None), ("pending", later)]
@@ -213,7 +213,7 @@ def test_reclaim_takes_back_dead_batches_and_marks_the_lowest_open_row_of_each(s
     now = utcnow()
     lease = timedelta(seconds=30)
     dead = _claim(shared, campaign_id, "dead#1", 3, now=now - timedelta(minutes=5), lease=lease)
-    edge = _claim(shared, campaign_id, "edge#1", 2, now=now - lease, lease=lease)  # runs out exactly now
+    edge = _claim(shared, campaign_id, "edge#1", 2, now=now - lease + timedelta(microseconds=1), lease=lease)  # just after now
     idle = _claim(shared, campaign_id, "dead#2", 2, now=now - timedelta(minutes=5), lease=lease)
     assert [c.id for c in dead + edge + idle] == ids[:7]
     with shared.transaction() as session:
@@ -223,12 +223,12 @@ def test_reclaim_takes_back_dead_batches_and_marks_the_lowest_open_row_of_each(s
     other, other_ids = _campaign(shared, 1)
     _claim(shared, other, "dead#9", 1, now=now - timedelta(minutes=5), lease=lease)
     with shared.transaction() as session:
-        assert claim.reclaim_expired(session, campaign_id, now) == (4, 2)
+        assert queries.reclaim_expired(session, campaign_id, now) == (4, 2)
         assert _state(session, ids) == [
             ("sent", None, False, 1),
             ("pending", None, True, 1),  # dead#1's lowest open row: may have gone, sent again, marked
             ("pending", None, False, 0),
-            ("claimed", "edge#1", False, 0),  # its lease runs out now, not before
+            ("claimed", "edge#1", False, 0),  # its lease runs out just after now
             ("claimed", "edge#1", False, 0),
             ("pending", None, True, 3),  # dead#2 sent nothing: its lowest row is marked all the same
             ("pending", None, False, 0),
@@ -237,9 +237,32 @@ def test_reclaim_takes_back_dead_batches_and_marks_the_lowest_open_row_of_each(s
         assert [(r.lease_expires_at, r.next_attempt_at) for r in _rows(session, [ids[1], ids[2], ids[5], ids[6]])] == [
             (None, None)] * 4
         assert _state(session, other_ids) == [("claimed", "dead#9", False, 0)]  # another campaign's: left alone
-        assert claim.reclaim_expired(session, campaign_id, now) == (0, 0)
-        assert claim.reclaim_expired(session, campaign_id, now + timedelta(microseconds=1)) == (2, 1)
+        assert queries.reclaim_expired(session, campaign_id, now) == (0, 0)
+        assert queries.reclaim_expired(session, campaign_id, now + timedelta(microseconds=1)) == (2, 1)
         assert _state(session, ids[3:5]) == [("pending", None, True, 1), ("pending", None, False, 0)]
+
+
+def test_a_lease_that_ends_exactly_now_has_expired_for_every_query(shared: Store) -> None:
+    """``lease_expires_at == now``: the lease has run out (as a retry whose time is now is due).
+    Every query that compares with a lease's end agrees: `lease_expired` and `reclaim_expired`
+    take the row, `needing_workers` sees no live lease, and the time `open_work` gives to look
+    again is the very instant the rows can be taken back."""
+    campaign_id, ids = _campaign(shared, 2)
+    now = utcnow()
+    just_before = now - timedelta(microseconds=1)
+    lease = timedelta(seconds=30)
+    _claim(shared, campaign_id, "edge#1", 2, now=now - lease, lease=lease)
+    with shared.transaction() as session:
+        assert {r.lease_expires_at for r in _rows(session, ids)} == {now}
+        mine = Delivery.id.in_(ids)
+        assert set(session.scalars(select(Delivery.id).where(mine, queries.lease_expired(now)))) == set(ids)
+        assert set(session.scalars(select(Delivery.id).where(mine, queries.lease_expired(just_before)))) == set()
+        assert campaign_id not in queries.needing_workers(session, just_before)  # a live lease: its worker is on it
+        assert campaign_id in queries.needing_workers(session, now)
+        assert queries.open_work(session, campaign_id, just_before) == (2, now)
+        assert queries.reclaim_expired(session, campaign_id, just_before) == (0, 0)
+        assert queries.reclaim_expired(session, campaign_id, now) == (2, 1)
+        assert _state(session, ids) == [("pending", None, True, 1), ("pending", None, False, 0)]
 
 
 def test_reclaim_on_sqlite_marks_one_row_per_batch_whatever_may_be_unrecorded(shared: Store, backend: str) -> None:
@@ -249,7 +272,7 @@ def test_reclaim_on_sqlite_marks_one_row_per_batch_whatever_may_be_unrecorded(sh
     now = utcnow()
     _claim(shared, campaign_id, "dead#1", 3, now=now - timedelta(minutes=5), lease=timedelta(seconds=30))
     with shared.transaction() as session:
-        assert claim.reclaim_expired(session, campaign_id, now, lease=timedelta(hours=1), unrecorded=3) == (3, 1)
+        assert queries.reclaim_expired(session, campaign_id, now, lease=timedelta(hours=1), unrecorded=3) == (3, 1)
         assert [r.resent_after_crash for r in _rows(session, ids)] == [True, False, False]
 
 
@@ -268,9 +291,9 @@ def test_reclaim_waits_for_the_restart_grace_after_postgresql_started(shared: St
     started = _postmaster_started(shared)
     _claim(shared, campaign_id, "dead#1", 2, now=started - timedelta(seconds=10), lease=timedelta(seconds=1))
     with shared.transaction() as session:
-        assert claim.reclaim_expired(session, campaign_id, started + timedelta(seconds=1)) == (0, 0)
-        assert claim.reclaim_expired(session, campaign_id, started + claim.RESTART_GRACE) == (0, 0)
-        assert claim.reclaim_expired(session, campaign_id, started + claim.RESTART_GRACE + timedelta(milliseconds=1)) == (2, 1)
+        assert queries.reclaim_expired(session, campaign_id, started + timedelta(seconds=1)) == (0, 0)
+        assert queries.reclaim_expired(session, campaign_id, started + queries.RESTART_GRACE) == (0, 0)
+        assert queries.reclaim_expired(session, campaign_id, started + queries.RESTART_GRACE + timedelta(milliseconds=1)) == (2, 1)
         assert _state(session, ids) == [("pending", None, True, 1), ("pending", None, False, 0)]
 
 
@@ -291,7 +314,7 @@ def test_reclaim_marks_the_results_a_server_crash_may_have_lost(shared: Store, b
         now = started + timedelta(hours=1)
         marked = [r.resent_after_crash for r in _rows(session, ids)]
         assert marked == [False] * 12
-        assert claim.reclaim_expired(session, campaign_id, now, lease=lease, unrecorded=unrecorded) == (12, unrecorded + 2)
+        assert queries.reclaim_expired(session, campaign_id, now, lease=lease, unrecorded=unrecorded) == (12, unrecorded + 2)
         marked = [r.resent_after_crash for r in _rows(session, ids)]
     crashed = [True] * unrecorded + [False] * (4 - unrecorded)
     assert marked == crashed + [True, False, False, False] * 2
@@ -306,7 +329,7 @@ def test_reclaim_without_a_lease_or_with_one_unrecorded_marks_one_row(shared: St
         campaign_id, ids = _campaign(shared, 3)
         _claim(shared, campaign_id, "crashed#1", 3, now=started - timedelta(seconds=30), lease=lease)
         with shared.transaction() as session:
-            assert claim.reclaim_expired(session, campaign_id, started + timedelta(hours=1), **kwargs) == (3, 1)
+            assert queries.reclaim_expired(session, campaign_id, started + timedelta(hours=1), **kwargs) == (3, 1)
             assert [r.resent_after_crash for r in _rows(session, ids)] == [True, False, False]
 
 
@@ -328,7 +351,7 @@ def test_reclaim_leaves_a_row_its_late_worker_records_meanwhile(shared: Store, b
 
         def take_back() -> None:
             with shared.transaction() as session:
-                result.append(claim.reclaim_expired(session, campaign_id, now))
+                result.append(queries.reclaim_expired(session, campaign_id, now))
 
         taker = threading.Thread(target=take_back)
         taker.start()
@@ -366,7 +389,7 @@ class SlowOutbox:
         self.sent += 1
         if self.sent == self.at:
             with self.store.transaction() as session:
-                self.taken_back = claim.reclaim_expired(session, self.campaign_id, utcnow())
+                self.taken_back = queries.reclaim_expired(session, self.campaign_id, utcnow())
         return self.real.send(sender, recipient, message)
 
     def close(self) -> None:
@@ -380,7 +403,7 @@ def test_a_batch_longer_than_its_lease_keeps_its_rows(shared: Store, tmp_path: P
     transport = SlowOutbox(shared, tmp_path, campaign_id, delay=0.1, at=9)  # ~0.9 s in: 1.5 leases
     report = h.engine(shared, transport, lease=timedelta(seconds=0.6), batch_size=10).run(campaign_id)
     assert transport.taken_back == (0, 0)
-    assert report.stopped == "finished" and report.counts == {"sent": 10}
+    assert report.stopped == "done" and report.counts == {"sent": 10}
     with shared.transaction() as session:
         assert _state(session, ids) == [("sent", None, False, 1)] * 10
 
@@ -458,7 +481,7 @@ def test_a_contact_eligible_refuses_for_no_named_reason_is_suppressed_not_left_c
     campaign_id, ids = _campaign(shared, 3)
     monkeypatch.setattr(eligibility, "_consent_ok", lambda campaign, contact_id: false())
     report = h.engine(shared, OutboxTransport(tmp_path)).run(campaign_id)
-    assert report.stopped == "finished" and report.counts == {"suppressed": 3}
+    assert report.stopped == "done" and report.counts == {"suppressed": 3}
     with shared.transaction() as session:
         rows = _rows(session, ids)
         assert [(r.status.value, r.suppression_reason, r.lease_owner) for r in rows] == [

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, update
 
 from crm import consent, links
+from crm.campaigns import runner
 from crm.campaigns import service as campaigns
 from crm.mail.message import message_id_for
 from crm.mail.outbox import OutboxTransport
@@ -31,8 +32,8 @@ def test_outbox_sends_everyone_once_in_their_language_and_suppresses(store, tmp_
         session.execute(update(Contact).where(Contact.id == ids[2]).values(email="broken@@example.org"))
     campaign_id = h.newsletter(store, segment="all")
     assert h.start(store, campaign_id)["added"] == 35
-    report = h.engine(store, OutboxTransport(tmp_path)).run(campaign_id)
-    assert report.stopped == "finished"
+    report = runner.run(h.engine(store, OutboxTransport(tmp_path)), campaign_id)
+    assert report.stopped == "done"
     status = h.counts(store, campaign_id)
     assert status | {"id": 0} == {"id": 0, "status": "finished", "total": 35, "sent": 28, "failed": 0, "suppressed": 7,
                                   "pending": 0, "unknown": 0, "cancelled": 0, "resent_after_crash": 0}
@@ -77,11 +78,11 @@ def test_smtp_451_retries_550_fails_drop_after_data_is_unknown(store, pipelining
         h.start(store, campaign_id)
         transport = SMTPTransport(server.url)
         engine = h.engine(store, transport, retry_base_seconds=0.2)
-        report = engine.run(campaign_id)
+        report = runner.run(engine, campaign_id)
         deadline = time.monotonic() + 20
         while report.stopped == "waiting" and time.monotonic() < deadline:  # the 451 is retried after its backoff
             time.sleep(0.25)
-            report = engine.run(campaign_id)
+            report = runner.run(engine, campaign_id)
         transport.close()
         status = h.counts(store, campaign_id)
         assert (status["status"], status["sent"], status["failed"], status["unknown"], status["pending"]) == ("finished", 10, 1, 1, 0)
@@ -214,17 +215,17 @@ def test_dead_worker_claims_are_taken_back(store, tmp_path: Path, legacy_sending
     from datetime import timedelta
 
     from crm.db import utcnow
-    from crm.delivery import claim
+    from crm.delivery import queries
 
     with store.transaction() as session:  # two batches: one whose worker sent 3 and died sending the 4th, one untouched
         campaign = campaigns.get(session, campaign_id)
-        dead = claim.claim_batch(session, campaign, worker="dead#1", size=10, lease=timedelta(seconds=-1), now=utcnow())
-        idle = claim.claim_batch(session, campaign, worker="dead#2", size=10, lease=timedelta(seconds=-1), now=utcnow())
+        dead = queries.claim_batch(session, campaign, worker="dead#1", size=10, lease=timedelta(seconds=-1), now=utcnow())
+        idle = queries.claim_batch(session, campaign, worker="dead#2", size=10, lease=timedelta(seconds=-1), now=utcnow())
         session.execute(update(Delivery).where(Delivery.id.in_([r.id for r in dead[:3]])).values(status="sent", lease_owner=None))
         if legacy_sending_mark:  # an older version marked the message in flight `sending`
             session.execute(update(Delivery).where(Delivery.id == dead[3].id).values(status="sending"))
     report = h.engine(store, OutboxTransport(tmp_path)).run(campaign_id)
-    assert report.stopped == "finished"
+    assert report.stopped == "done"
     status = h.counts(store, campaign_id)
     assert (status["sent"], status["resent_after_crash"]) == (30, 2)  # the lowest open row of each dead batch
     with store.transaction() as session:
@@ -236,7 +237,7 @@ def test_watchdog_starts_due_schedules_and_finds_stalled_campaigns(store, tmp_pa
     from datetime import timedelta
 
     from crm.db import utcnow
-    from crm.delivery import claim, watch
+    from crm.delivery import queries
     from crm.errors import ValidationError
 
     h.add_contacts(store, 10)
@@ -246,17 +247,18 @@ def test_watchdog_starts_due_schedules_and_finds_stalled_campaigns(store, tmp_pa
             campaigns.schedule(session, campaign_id, utcnow() - timedelta(minutes=1))
     with store.transaction() as session:
         campaigns.schedule(session, campaign_id, utcnow() + timedelta(hours=1))
-        assert watch.start_scheduled(session) == []  # not yet
+        assert campaigns.start_due(session) == []  # not yet
     later = utcnow() + timedelta(hours=2)
     with store.transaction() as session:
-        assert watch.start_scheduled(session, later) == [campaign_id]
+        assert campaigns.start_due(session, later) == [campaign_id]
         assert campaigns.get(session, campaign_id).status.value == "sending"
-        assert watch.needing_workers(session) == [campaign_id]  # due work, nobody on it
+        assert campaigns.start_due(session, later) == []  # started once
+        assert queries.needing_workers(session, utcnow()) == [campaign_id]  # due work, nobody on it
         campaign = campaigns.get(session, campaign_id)
-        claim.claim_batch(session, campaign, worker="alive", size=10, lease=timedelta(seconds=60), now=utcnow())
+        queries.claim_batch(session, campaign, worker="alive", size=10, lease=timedelta(seconds=60), now=utcnow())
     with store.transaction() as session:
-        assert watch.needing_workers(session) == []  # a live lease: somebody is working
-        assert watch.needing_workers(session, utcnow() + timedelta(seconds=120)) == [campaign_id]  # it died
+        assert queries.needing_workers(session, utcnow()) == []  # a live lease: somebody is working
+        assert queries.needing_workers(session, utcnow() + timedelta(seconds=120)) == [campaign_id]  # it died
     report = h.engine(store, OutboxTransport(tmp_path), lease=timedelta(seconds=60)).run(campaign_id)
     assert report.stopped == "waiting"  # the other worker's lease still runs
     assert h.counts(store, campaign_id)["pending"] == 10

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from crm.campaigns import runner
 from crm.delivery.outage import retrying
 from crm.mail.smtp import SMTPTransport
 from crm.mail.transport import SendResult
@@ -90,7 +91,7 @@ def test_an_outage_after_a_250_sends_nobody_twice(pg_url: str, seconds: float, c
             engine = h.engine(store, transport)
             started = time.monotonic()
             while h.counts(store, campaign_id)["status"] != "finished":
-                engine.run(campaign_id, max_seconds=30)
+                runner.run(engine, campaign_id, max_seconds=30)
                 assert time.monotonic() - started < 60, "the campaign did not finish"
             transport.close()
             received = Counter(r for m in server.recorder.received for r in m.recipients)
@@ -132,7 +133,7 @@ def test_a_held_250_after_the_lease_ran_out(pg_url: str, meanwhile: str) -> None
     from sqlalchemy import select, update
 
     from crm.db import utcnow
-    from crm.delivery import claim
+    from crm.delivery import queries
     from crm.delivery.ledger import Fate, Ledger, Outcome
     from crm.models.campaigns import Campaign
     from crm.models.deliveries import Delivery, DeliveryStatus
@@ -143,7 +144,7 @@ def test_a_held_250_after_the_lease_ran_out(pg_url: str, meanwhile: str) -> None
     h.start(store, campaign_id)
     with store.transaction() as session:
         campaign = session.get(Campaign, campaign_id)
-        batch = claim.claim_batch(session, campaign, worker="a#1", size=10, lease=timedelta(seconds=30), now=utcnow())
+        batch = queries.claim_batch(session, campaign, worker="a#1", size=10, lease=timedelta(seconds=30), now=utcnow())
         session.expunge(campaign)
     ledger = Ledger(store.engine, campaign, worker="a#1", max_attempts=3, retry_base_seconds=1)
     row = batch[0]

@@ -44,7 +44,7 @@ def test_a_recipient_without_an_address_in_the_snapshot_is_suppressed_and_the_ba
         engine = h.engine(store, SMTPTransport(server.url))
         report = engine.run_batch(campaign_id)
         received = sorted(r.recipients[0] for r in server.recorder.received)
-    assert report == BatchReport(claimed=3, counts={"sent": 2, "suppressed": 1}, stopped="finished")
+    assert report == BatchReport(claimed=3, counts={"sent": 2, "suppressed": 1}, stopped="done")
     assert received == ["r0@example.org", "r2@example.org"]
     with store.transaction() as session:
         rows = {r.contact_id: (r.status.value, r.suppression_reason, r.address, r.lease_owner)

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import event
 
 from crm.campaigns import service as campaigns
-from crm.delivery.claim import Claimed
+from crm.delivery.queries import Claimed
 from crm.delivery.ledger import CHECKPOINT_EVERY, Fate, Outcome, backoff
 from crm.models import ConsentAction
 from crm.models.deliveries import DeliveryStatus as D

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from crm.delivery.ratelimit import MAX_RATE, MIN_RATE, LocalRateLimiter, NoLimit, RedisRateLimiter, check_rate
+from crm.delivery.ratelimit import MAX_RATE, MIN_RATE, LocalRateLimiter, RedisRateLimiter, check_rate
 from crm.errors import ValidationError
 from tests.support.processes import RedisServer
 
@@ -150,10 +150,6 @@ def test_local_limiter_does_not_wait_for_a_slot_already_past() -> None:
     # another scope has its own slot; a message under both takes the later of the two
     assert limiter.acquire({"campaign:2": 1.0}) == 0.0
     assert limiter.acquire({"campaign:1": 2.0, "campaign:2": 1.0}) == 1.0
-
-
-def test_no_limit_never_waits() -> None:
-    assert NoLimit().acquire({"campaign:1": 0.001, "global": 1.0}) == 0.0
 
 
 @pytest.mark.slow

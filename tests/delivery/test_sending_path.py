@@ -28,8 +28,9 @@ import pytest
 from sqlalchemy import update
 
 from crm import links, signing
+from crm.campaigns import runner
 from crm.campaigns import service as campaigns
-from crm.delivery import local, ratelimit
+from crm.delivery import ratelimit
 from crm.errors import ConfigError, ServiceUnavailable, ValidationError
 from crm.mail.smtp import SMTPTransport
 from crm.mail.transport import TransportUnavailable
@@ -160,8 +161,8 @@ def test_smtp_gone_while_sending_here_pauses_with_the_reason_and_resume_sends_ea
     engine = h.engine(store, SMTPTransport(server.url, timeout=5), retry_base_seconds=3600)
     naps: list[float] = []
     with pytest.raises(TransportUnavailable, match=rf"cannot reach SMTP 127.0.0.1:{server.port}.*resume {campaign_id}"):
-        local.run_to_end(engine, campaign_id, first_wait=0.01, sleep=naps.append)
-    assert len(naps) == local.QUICK_RETRIES  # a few quick retries, then it stops
+        runner.run_to_end(engine, campaign_id, first_wait=0.01, sleep=naps.append)
+    assert len(naps) == runner.QUICK_RETRIES  # a few quick retries, then it stops
     status = h.counts(store, campaign_id)
     assert (status["status"], status["pending"], status["failed"], status["sent"]) == ("paused", 30, 0, 0)
     assert status["reason"].startswith(f"cannot reach SMTP 127.0.0.1:{server.port}")
@@ -173,7 +174,7 @@ def test_smtp_gone_while_sending_here_pauses_with_the_reason_and_resume_sends_ea
     with server:
         with store.transaction() as session:
             campaigns.resume(session, campaign_id)
-        local.run_to_end(engine, campaign_id, sleep=no_long_naps)
+        runner.run_to_end(engine, campaign_id, sleep=no_long_naps)
         received = server.recorder.by_recipient()
     status = h.counts(store, campaign_id)
     assert (status["status"], status["sent"], status["failed"]) == ("finished", 30, 0) and "reason" not in status

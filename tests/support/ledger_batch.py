@@ -17,8 +17,8 @@ from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.engine import Engine
 
 from crm.db import insert_rows, make_engine, utcnow
-from crm.delivery import claim
-from crm.delivery.claim import Claimed
+from crm.delivery import queries
+from crm.delivery.queries import Claimed
 from crm.delivery.ledger import Fate, Ledger, Outcome
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic
 from crm.models.campaigns import Campaign
@@ -60,7 +60,7 @@ class Batch:
             session.execute(update(Delivery).where(Delivery.campaign_id == self.campaign_id)
                             .values(attempts=attempts, last_error=last_error))
             campaign = session.get(Campaign, self.campaign_id)
-            self.rows = claim.claim_batch(session, campaign, worker=WORKER, size=n, lease=timedelta(seconds=30),
+            self.rows = queries.claim_batch(session, campaign, worker=WORKER, size=n, lease=timedelta(seconds=30),
                                           now=utcnow())
             session.expunge(campaign)
         assert len(self.rows) == n
