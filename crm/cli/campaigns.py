@@ -55,7 +55,7 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
            from_name, reply_to, rate_limit, no_consent_required, as_json) -> None:  # noqa: ANN001
     """Create a draft campaign (segment and templates are checked now)."""
     from crm.campaigns import files, service
-    from crm.delivery import runtime
+    from crm.rendering import Renderer
 
     settings = get_settings()
     for option, value in (("--from", from_address), ("--from-name", from_name), ("--language", language),
@@ -74,7 +74,7 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
         items.append(service.ContentInput(lang, subject_of[lang], content.text, content.format))
     with ctx.store.transaction() as session:
         campaign = service.create(
-            session, renderer=runtime.composer(settings).renderer, name=name,
+            session, renderer=Renderer.for_settings(settings), name=name,
             kind=service.kind(kind), segment=segment, contents=items,
             from_address=from_address or settings.from_address, from_name=from_name or settings.from_name or settings.cluster_name,
             default_language=default, reply_to=reply_to, event_id=event_id, survey_url=survey_url,

@@ -43,12 +43,12 @@ def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
     """The whole cycle: the demo newsletter and an invitation, sent like any campaign."""
     from crm.demo import campaigns as demo_campaigns
     from crm.cli import sending
-    from crm.delivery import runtime
+    from crm.rendering import Renderer
     from crm.settings import get_settings
 
     settings = get_settings()
     with ctx.store.transaction() as session:
-        ids = demo_campaigns.create(session, renderer=runtime.composer(settings).renderer,
+        ids = demo_campaigns.create(session, renderer=Renderer.for_settings(settings),
                                     from_address=settings.from_address, from_name=settings.from_name or settings.cluster_name)
         started = demo_campaigns.start(session, ids)
     for campaign_id in started:
