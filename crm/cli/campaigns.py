@@ -76,7 +76,7 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
         campaign = service.create(
             session, renderer=Renderer.for_settings(settings), name=name,
             kind=service.kind(kind), segment=segment, contents=items,
-            from_address=from_address or settings.from_address, from_name=from_name or settings.from_name or settings.cluster_name,
+            from_address=from_address or settings.from_address, from_name=from_name or settings.sender_name,
             default_language=default, reply_to=reply_to, event_id=event_id, survey_url=survey_url,
             rate_limit=rate_limit, consent_required=not no_consent_required,
         )
