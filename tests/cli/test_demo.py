@@ -42,6 +42,7 @@ from crm.models import (
 )
 from crm.settings import Settings
 from tests.support.cli import CrmRunner
+from tests.support.processes import RedisServer, Workers, wait_until
 
 TODAY = date(2026, 3, 15)
 NOW = datetime.combine(TODAY, time(0), timezone.utc)
@@ -390,6 +391,26 @@ def test_cli_demo_sends_under_the_names_the_person_set(tmp_path: Path) -> None:
                        for p in outbox} == {"Équipe d'animation"}
     assert all(f"{CLUSTER}." in email.message_from_bytes(p.read_bytes(), policy=policy.default)
                .get_body(("plain",)).get_content() for p in outbox)  # the footer still names the cluster
+
+
+@pytest.mark.cli
+@pytest.mark.slow
+def test_cli_demo_on_a_broker_then_crm_worker_print_no_warning(crm_cli: Any) -> None:
+    """dramatiq says "You're adding a middleware of the same type twice" when a middleware is
+    added to a broker that has one (it was: a dramatiq Worker started on the stub broker for
+    each demo campaign, in one process). Neither the demo's enqueue nor the worker may say it."""
+    with RedisServer() as redis, Workers(crm_cli.cwd, {"CRM_BROKER_URL": redis.url}) as workers:
+        crm_cli.env["CRM_BROKER_URL"] = redis.url
+        run = crm_cli("demo", "--contacts", str(demo.MIN_CONTACTS), "--json")
+        assert run.err == ""
+        ids = [c["id"] for c in run.json()["campaigns"]]
+        assert ids and {c["status"] for c in run.json()["campaigns"]} == {"sending"}  # queued for the workers
+        workers.start()
+        wait_until(lambda: all(crm_cli("campaigns", "status", str(i), "--json").json()["status"] == "finished"
+                               for i in ids), 90, "the worker to send the demo campaigns", interval=0.5)
+        workers.stop_all()
+        log = workers.logs[0].read_text(errors="replace")
+        assert "crm worker:" in log and "middleware" not in log, log[-3000:]
 
 
 @pytest.mark.cli
