@@ -98,12 +98,12 @@ def prepare(url: str, count: int) -> tuple[Store, int]:
         ids = list(session.scalars(select(Contact.id)))
         insert_rows(session, ConsentEvent, [{"contact_id": c, "topic": ConsentTopic.NEWSLETTER, "action": ConsentAction.OPT_IN,
                                              "source": ConsentSource.FORM, "at": now, "proof": "bench"} for c in ids])
-    from crm.delivery import runtime
+    from crm.rendering import Renderer
     from crm.settings import Settings
 
     with store.transaction() as session:
         campaign = campaigns.create(
-            session, renderer=runtime.composer(Settings()).renderer, name="bench", kind=campaigns.kind("newsletter"),
+            session, renderer=Renderer.for_settings(Settings()), name="bench", kind=campaigns.kind("newsletter"),
             segment="consent(newsletter)", contents=[campaigns.ContentInput("fr", "Lettre, {{ contact.first_name }}", BODY)],
             from_address="animation@cluster.example.org", default_language="fr",
         )

@@ -102,3 +102,8 @@ def template_variables(event: Event) -> dict[str, str]:
         "online_url": event.online_url or "",
         "description": event.description or "",
     }
+
+
+def overview(session: Session, since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
+    """`events list`: the events starting in [since, until), by start time, as listings show them."""
+    return [summary(e) for e in list_between(session, since, until)]

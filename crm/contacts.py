@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session, selectinload
 from crm import consent, custom_fields, fields, organisations, perception, tags
 from crm.db import MAX_ID, possible_id
 from crm.errors import Conflict, NotFound, ValidationError
-from crm.models import Contact, Tag, TargetGroup, contact_tags
+from crm.models import (
+    AssessmentSource, ConsentAction, ConsentSource, ConsentTopic, Contact, Level, Tag, TargetGroup, contact_tags,
+)
 
 # Column name -> parser of a person's text. The order is the export's column order.
 # Text goes through fields.text: NFC, stripped, one line without control characters (notes
@@ -224,3 +226,62 @@ def describe(session: Session, contact: Contact) -> dict[str, Any]:
     data["created_at"] = contact.created_at.isoformat()
     data["updated_at"] = contact.updated_at.isoformat()
     return data
+
+
+def overview(session: Session, *, search: str | None = None, target: TargetGroup | None = None,
+             tag: str | None = None, organisation: str | None = None, limit: int = 100,
+             offset: int = 0) -> list[dict[str, Any]]:
+    """`contacts list`: a page of contacts as listings show them; ``organisation`` is a
+    reference as a person gives it ('#5' or a name)."""
+    org_id = organisations.get(session, organisation).id if organisation else None
+    return [summary(c) for c in list_page(session, search=search, target=target, tag=tag, organisation_id=org_id,
+                                          limit=limit, offset=offset)]
+
+
+# ---- a contact's consent and perception, by its email or id (the ways in) --------------------
+# Here rather than in `consent` and `perception`, which this module reads to describe a contact:
+# finding the contact from there would make the two modules import each other.
+
+def change_consent(session: Session, ref: str | int, topics: Iterable[ConsentTopic], action: ConsentAction,
+                   source: ConsentSource, *, proof: str | None = None, recorded_by: str | None = None) -> dict[str, Any]:
+    """`consent give|withdraw`: one event per topic for the contact, and where it now stands
+    on every topic."""
+    person = get(session, ref)
+    events = consent.change(session, person.id, topics, action, source, proof=proof, recorded_by=recorded_by)
+    return {
+        "contact_id": person.id,
+        "email": person.email,
+        "action": action.value,
+        "events": [consent.describe_event(e) for e in events],
+        "current": {t.value: given for t, given in consent.current(session, person.id).items()},
+    }
+
+
+def consent_of(session: Session, ref: str | int) -> dict[str, Any]:
+    """`consent show`: the contact's address, its consent per topic now, and the log."""
+    person = get(session, ref)
+    return {"email": person.email, **consent.describe(session, person.id)}
+
+
+def reassess(session: Session, ref: str | int, credibility: Level, interest: Level, source: AssessmentSource, *,
+             author: str | None = None, note: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """`perception set`: record an assessment of the contact, and its segment before and after."""
+    person = get(session, ref)
+    change = perception.reassess(session, person.id, credibility, interest, source, author=author, note=note, at=at)
+    return {
+        "contact_id": person.id,
+        "email": person.email,
+        "previous": change.previous.value,
+        "segment": change.current.value,
+        "assessment": perception.describe_assessment(change.assessment),
+    }
+
+
+def perception_history(session: Session, ref: str | int) -> dict[str, Any]:
+    """`perception history`: every assessment of the contact with its segment, oldest first."""
+    person = get(session, ref)
+    return {
+        "contact_id": person.id,
+        "email": person.email,
+        "assessments": [perception.describe_assessment(a) for a in perception.history(session, person.id)],
+    }

@@ -88,6 +88,13 @@ def list_recent(
     return list(session.scalars(query))
 
 
+def overview(session: Session, *, contact: str | int | None = None, kind: InteractionKind | None = None,
+             since: datetime | None = None, until: datetime | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """`interactions list`: the most recent first, as listings show them (``contact``: an
+    email or id, the contact must exist)."""
+    return [summary(i) for i in list_recent(session, contact=contact, kind=kind, since=since, until=until, limit=limit)]
+
+
 def summary(interaction: Interaction) -> dict[str, Any]:
     return {
         "id": interaction.id,

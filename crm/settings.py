@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     dkim_domain: str | None = Field(None, description="DKIM d= domain (default: the sender's domain)")
     dkim_key_file: Path | None = Field(None, description="PEM private key for DKIM signing")
 
+    @property
+    def sender_name(self) -> str:
+        """The name campaigns are sent under when none is given: CRM_FROM_NAME, else the
+        cluster's name."""
+        return self.from_name or self.cluster_name
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:

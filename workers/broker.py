@@ -1,7 +1,11 @@
 """The one place the dramatiq broker is chosen and set.
 
 CRM_BROKER_URL=redis://… -> RedisBroker; amqp://… -> RabbitmqBroker; unset -> StubBroker,
-the in-process broker of the embedded default (the CLI runs a dramatiq Worker on it).
+so that the actors can be imported: without a broker nothing is queued (the CLI and
+`crm worker` send in-process, `crm.delivery.local`). One broker per process, and one dramatiq
+Worker on it (`crm worker`): each Worker started adds its middleware to the broker, and a
+second one in the same process makes dramatiq warn "You're adding a middleware of the same
+type twice" (as `crm demo` did when it started a Worker per campaign).
 """
 
 from __future__ import annotations

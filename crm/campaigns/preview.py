@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,9 @@ from crm.delivery.compose import Composer
 from crm.errors import ValidationError
 from crm.mail.transport import SendResult, Transport
 from crm.models.campaigns import Campaign
+
+if TYPE_CHECKING:
+    from crm.settings import Settings
 
 SAMPLE = {"first_name": "Camille", "last_name": "Exemple", "full_name": "Camille Exemple",
           "organisation": "Organisation exemple", "position": None, "city": None}
@@ -92,3 +96,37 @@ def test_send(session: Session, composer: Composer, transport: Transport, campai
                                    extra=extra)
         results.append((Preview(lang, address, message), transport.send(campaign.from_address, address, message)))
     return results
+
+
+# ---- the ways in: the parts come from the settings ------------------------------------------
+
+def show(session: Session, settings: Settings, campaign_id: int, contact_ref: str,
+         *, language: str | None = None) -> Preview:
+    """`campaigns preview`: `for_contact` with the composer of the settings (links signed with
+    the real secret, DKIM-signed when it is set), so the preview is the message sent."""
+    from crm.delivery import runtime
+
+    return for_contact(session, runtime.composer(settings), campaign_id, contact_ref, language=language)
+
+
+def send_copies(session: Session, settings: Settings, campaign_id: int, to: Sequence[str],
+                *, language: str | None = None, contact_ref: str | None = None) -> list[dict[str, Any]]:
+    """`campaigns test-send`: `test_send` through the transport of the settings, each copy as
+    ``{"to", "language", "result", "detail"}``. A copy the server did not take is bad data:
+    ValidationError naming the first such address (and how many went), once every address
+    was tried; nothing is recorded either way."""
+    from crm.delivery import runtime
+
+    transport = runtime.transport(settings)  # a bad mail setting stops here, before any lookup
+    try:
+        results = test_send(session, runtime.composer(settings), transport, campaign_id, to,
+                            language=language, contact_ref=contact_ref)
+    finally:
+        transport.close()
+    copies = [{"to": sent.address, "language": sent.language, "result": result.status.value, "detail": result.detail}
+              for sent, result in results]
+    refused = [copy for copy in copies if copy["result"] != "sent"]
+    if refused:
+        went = f" ({len(copies) - len(refused)} of {len(copies)} sent)" if len(copies) > 1 else ""
+        raise ValidationError(f"test message not sent to {refused[0]['to']}: {refused[0]['detail']}{went}", "test-send")
+    return copies

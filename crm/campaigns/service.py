@@ -199,6 +199,11 @@ def list_all(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.id.desc())))
 
 
+def overview(session: Session) -> list[dict[str, Any]]:
+    """`campaigns list`: every campaign, newest first, described with its delivery counts."""
+    return [describe(session, c) | counts(session, c.id) for c in list_all(session)]
+
+
 def counts(session: Session, campaign_id: int) -> dict[str, Any]:
     """The status contract: status, total, sent, failed, suppressed, pending, unknown (+ cancelled)."""
     campaign = get(session, campaign_id)

@@ -55,7 +55,7 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
            from_name, reply_to, rate_limit, no_consent_required, as_json) -> None:  # noqa: ANN001
     """Create a draft campaign (segment and templates are checked now)."""
     from crm.campaigns import files, service
-    from crm.delivery import runtime
+    from crm.rendering import Renderer
 
     settings = get_settings()
     for option, value in (("--from", from_address), ("--from-name", from_name), ("--language", language),
@@ -74,9 +74,9 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
         items.append(service.ContentInput(lang, subject_of[lang], content.text, content.format))
     with ctx.store.transaction() as session:
         campaign = service.create(
-            session, renderer=runtime.composer(settings).renderer, name=name,
+            session, renderer=Renderer.for_settings(settings), name=name,
             kind=service.kind(kind), segment=segment, contents=items,
-            from_address=from_address or settings.from_address, from_name=from_name or settings.from_name or settings.cluster_name,
+            from_address=from_address or settings.from_address, from_name=from_name or settings.sender_name,
             default_language=default, reply_to=reply_to, event_id=event_id, survey_url=survey_url,
             rate_limit=rate_limit, consent_required=not no_consent_required,
         )
@@ -92,8 +92,9 @@ def create(ctx: Context, kind, segment, subjects, contents, name, language, even
 def list_(ctx: Context, as_json: bool) -> None:
     """List campaigns, newest first."""
     from crm.campaigns import service
+
     with ctx.store.transaction() as session:
-        rows = [service.describe(session, c) | service.counts(session, c.id) for c in service.list_all(session)]
+        rows = service.overview(session)
     if as_json:
         emit_json(rows)
         return
@@ -219,11 +220,9 @@ _simple("cancel", "cancel", "Cancel: nothing more is sent.")
 def preview(ctx: Context, campaign_id: int, contact_ref: str, language: str | None, output: str | None) -> None:
     """Write the message exactly as this contact would get it (.eml)."""
     from crm.campaigns import preview as previews
-    from crm.delivery import runtime
 
     with ctx.store.transaction() as session:
-        result = previews.for_contact(session, runtime.composer(get_settings()), campaign_id, contact_ref,
-                                      language=language)
+        result = previews.show(session, get_settings(), campaign_id, contact_ref, language=language)
     if output:
         try:
             Path(output).write_bytes(result.message)
@@ -246,24 +245,12 @@ def test_send(ctx: Context, campaign_id: int, to: tuple[str, ...], language: str
               as_json: bool) -> None:
     """Send one copy to each test address (nothing is recorded as sent)."""
     from crm.campaigns import preview as previews
-    from crm.delivery import runtime
 
-    settings = get_settings()
-    transport = runtime.transport(settings)
-    try:
-        with ctx.store.transaction() as session:
-            results = previews.test_send(session, runtime.composer(settings), transport, campaign_id, list(to),
-                                         language=language, contact_ref=contact_ref)
-    finally:
-        transport.close()
-    data = [{"to": sent.address, "language": sent.language, "result": result.status.value, "detail": result.detail}
-            for sent, result in results]
-    refused = [item for item in data if item["result"] != "sent"]
-    if refused:
-        went = f" ({len(data) - len(refused)} of {len(data)} sent)" if len(data) > 1 else ""
-        raise ValidationError(f"test message not sent to {refused[0]['to']}: {refused[0]['detail']}{went}", "test-send")
+    with ctx.store.transaction() as session:
+        data = previews.send_copies(session, get_settings(), campaign_id, list(to), language=language,
+                                    contact_ref=contact_ref)
     if as_json:
-        emit_json(data[0] if len(data) == 1 else data)
+        emit_json(data[0] if len(data) == 1 else data)  # one --to: the object alone (kept as it was)
         return
     for item in data:
         click.echo(f"test message sent to {item['to']} ({item['language']})")

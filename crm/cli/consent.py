@@ -22,20 +22,12 @@ def _change(ctx: Context, action: ConsentAction, contact: str, topic: str, sourc
     topics = service.topics(topic)
     kind = service.source(source)
     with ctx.store.transaction() as session:
-        person = contacts.get(session, contact)
-        events = service.change(session, person.id, topics, action, kind, proof=proof, recorded_by=by)
-        data = {
-            "contact_id": person.id,
-            "email": person.email,
-            "action": action.value,
-            "events": [service.describe_event(e) for e in events],
-            "current": {t.value: given for t, given in service.current(session, person.id).items()},
-        }
+        data = contacts.change_consent(session, contact, topics, action, kind, proof=proof, recorded_by=by)
     if as_json:
         emit_json(data)
         return
     verb = "gave" if action is ConsentAction.OPT_IN else "withdrew"
-    click.echo(f"contact #{person.id} {verb} consent: {', '.join(t.value for t in topics)}")
+    click.echo(f"contact #{data['contact_id']} {verb} consent: {', '.join(t.value for t in topics)}")
 
 
 def _options(fn):  # noqa: ANN001, ANN202
@@ -74,8 +66,7 @@ def show(ctx: Context, contact: str, as_json: bool) -> None:
     """CONTACT's current consent per topic, and the log."""
     tz = get_settings().timezone
     with ctx.store.transaction() as session:
-        person = contacts.get(session, contact)
-        data = {"email": person.email, **service.describe(session, person.id)}
+        data = contacts.consent_of(session, contact)
     if as_json:
         emit_json(data)
         return

@@ -9,7 +9,7 @@ from crm import fields, tags
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import emit_json, json_option, pairs, progress_counter, table
 from crm.db import MAX_ID
-from crm.errors import NotFound, ValidationError
+from crm.errors import ValidationError
 
 _FIELD_OPTIONS = [
     ("--first-name", "first_name"), ("--last-name", "last_name"), ("--email", "email"),
@@ -68,17 +68,9 @@ def group() -> None:
 @pass_ctx
 def list_(ctx: Context, search, target, tag, organisation, limit, offset, as_json) -> None:  # noqa: ANN001
     """List contacts."""
-    from crm import organisations
-
     with ctx.store.transaction() as session:
-        org_id = organisations.get(session, organisation).id if organisation else None
-        rows = [
-            service.summary(c)
-            for c in service.list_page(
-                session, search=search, target=fields.target(target) if target else None,
-                tag=tag, organisation_id=org_id, limit=limit, offset=offset,
-            )
-        ]
+        rows = service.overview(session, search=search, target=fields.target(target) if target else None, tag=tag,
+                                organisation=organisation, limit=limit, offset=offset)
     if as_json:
         emit_json(rows)
         return
@@ -180,9 +172,8 @@ def import_(ctx: Context, file, dry_run, consent_topics, extra_columns, strict, 
             consent_topics=topics, recorded_by=recorded_by, strict=strict,
             encoding=encoding, delimiter=delimiter, on_progress=tick,
         )
-    data = result.as_dict()
     if as_json:
-        emit_json({k: data[k] for k in ("created", "updated", "skipped", "rejected")} | data)
+        emit_json(result.as_dict())
         return
     verb = "would be" if dry_run else "were"
     click.echo(

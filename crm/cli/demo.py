@@ -43,16 +43,13 @@ def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
     """The whole cycle: the demo newsletter and an invitation, sent like any campaign."""
     from crm.demo import campaigns as demo_campaigns
     from crm.cli import sending
-    from crm.delivery import runtime
     from crm.settings import get_settings
 
-    settings = get_settings()
+    settings = demo_campaigns.settings_for(get_settings())
     with ctx.store.transaction() as session:
-        ids = demo_campaigns.create(session, renderer=runtime.composer(settings).renderer,
-                                    from_address=settings.from_address, from_name=settings.from_name or settings.cluster_name)
-        started = demo_campaigns.start(session, ids)
+        ids, started = demo_campaigns.prepare(session, settings)
     for campaign_id in started:
-        sending.dispatch(ctx, campaign_id, watch=lambda until: None)
+        sending.dispatch(ctx, campaign_id, watch=lambda until: None, settings=settings)
     with ctx.store.transaction() as session:
         return demo_campaigns.summary(session, ids)
 

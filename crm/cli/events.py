@@ -66,7 +66,7 @@ def list_(ctx: Context, since: str | None, until: str | None, as_json: bool) -> 
     start = times.parse(since, tz, "since") if since else None
     end = times.until(until, tz, "until") if until else None
     with ctx.store.transaction() as session:
-        rows = [service.summary(e) for e in service.list_between(session, start, end)]
+        rows = service.overview(session, start, end)
     if as_json:
         emit_json(rows)
         return

@@ -63,13 +63,8 @@ def list_(ctx: Context, contact: str | None, kind: str | None, since: str | None
     start = times.parse(since, tz, "since") if since else None
     end = times.until(until, tz, "until") if until else None
     with ctx.store.transaction() as session:
-        rows = [
-            service.summary(i)
-            for i in service.list_recent(
-                session, contact=contact, kind=service.kind(kind) if kind else None,
-                since=start, until=end, limit=limit,
-            )
-        ]
+        rows = service.overview(session, contact=contact, kind=service.kind(kind) if kind else None,
+                                since=start, until=end, limit=limit)
     if as_json:
         emit_json(rows)
         return

@@ -31,23 +31,15 @@ def set_(ctx: Context, contact: str, credibility: str, interest: str, source: st
     """Record an assessment of CONTACT (email or id); prints the segment before and after."""
     when = times.parse(at, get_settings().timezone, "at") if at else None
     with ctx.store.transaction() as session:
-        person = contacts.get(session, contact)
-        change = service.reassess(
-            session, person.id, service.level(credibility, "credibility"), service.level(interest, "interest"),
+        data = contacts.reassess(
+            session, contact, service.level(credibility, "credibility"), service.level(interest, "interest"),
             service.source(source), author=author, note=note, at=when,
         )
-        data = {
-            "contact_id": person.id,
-            "email": person.email,
-            "previous": change.previous.value,
-            "segment": change.current.value,
-            "assessment": service.describe_assessment(change.assessment),
-        }
     if as_json:
         emit_json(data)
         return
-    moved = "unchanged" if change.previous is change.current else f"was {data['previous']}"
-    click.echo(f"contact #{person.id}: {data['segment']} ({moved})")
+    moved = "unchanged" if data["previous"] == data["segment"] else f"was {data['previous']}"
+    click.echo(f"contact #{data['contact_id']}: {data['segment']} ({moved})")
 
 
 @group.command()
@@ -58,13 +50,13 @@ def history(ctx: Context, contact: str, as_json: bool) -> None:
     """Every assessment of CONTACT with its segment, oldest first."""
     tz = get_settings().timezone
     with ctx.store.transaction() as session:
-        person = contacts.get(session, contact)
-        rows = [service.describe_assessment(a) for a in service.history(session, person.id)]
+        data = contacts.perception_history(session, contact)
+    rows = data["assessments"]
     if as_json:
         emit_json(rows)
         return
     table(
-        f"contact #{person.id}: {len(rows)} assessments",
+        f"contact #{data['contact_id']}: {len(rows)} assessments",
         ["when", "credibility", "interest", "segment", "source", "by", "note"],
         [
             (times.local(r["assessed_at"], tz), r["credibility"], r["interest"], r["segment"],

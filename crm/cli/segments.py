@@ -62,8 +62,7 @@ def preview(ctx: Context, rule: tuple[str, ...], sample: int, as_json: bool) -> 
 def create(ctx: Context, name: str, rule: tuple[str, ...], description: str | None, as_json: bool) -> None:
     """Save RULE under NAME (validated now, evaluated each time it is used)."""
     with ctx.store.transaction() as session:
-        segment, members = service.save(session, name, _rule(rule), description)
-        data = service.describe(segment) | {"count": members}
+        data = service.create_saved(session, name, _rule(rule), description)
     if as_json:
         emit_json(data)
         return

@@ -74,21 +74,22 @@ def start(ctx: Any, campaign_id: int, begin: Callable[[Session], T], *, watch: W
     return result
 
 
-def dispatch(ctx: Any, campaign_id: int, *, watch: Watch) -> None:
-    """For a campaign already started: enqueue it (with a broker) or send it here."""
-    settings = get_settings()
+def dispatch(ctx: Any, campaign_id: int, *, watch: Watch, settings: Settings | None = None) -> None:
+    """For a campaign already started: enqueue it (with a broker) or send it here, with
+    ``settings`` (default: the process's; the demo passes its cluster's name)."""
+    settings = settings or get_settings()
     if settings.broker_url:
         enqueue(settings, campaign_id)
     else:
-        run_here(ctx, campaign_id, watch=watch)
+        run_here(ctx, campaign_id, watch=watch, settings=settings)
 
 
-def run_here(ctx: Any, campaign_id: int, *, watch: Watch) -> None:
+def run_here(ctx: Any, campaign_id: int, *, watch: Watch, settings: Settings | None = None) -> None:
     """Send to the end in this process (a thread), showing progress meanwhile."""
     from crm.campaigns import runner
     from crm.delivery import runtime
 
-    engine = runtime.engine(ctx.store, get_settings())
+    engine = runtime.engine(ctx.store, settings or get_settings())
     done = threading.Event()
     failure: list[BaseException] = []
 

@@ -51,7 +51,9 @@ class ImportResult:
     consent_kept_out: int = 0  # opted out earlier: an import never re-subscribes anybody
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The answer of `contacts import`: the four counts of the contract first, then the rest."""
+        data = asdict(self)
+        return {k: data[k] for k in ("created", "updated", "skipped", "rejected")} | data
 
 
 @dataclass

@@ -119,8 +119,8 @@ def composer(settings: Settings) -> Composer:
             "domain": settings.dkim_domain or settings.from_address.rpartition("@")[2],
             "private_key": settings.dkim_key_file.read_bytes(),
         }
-    renderer = Renderer(cluster_name=settings.cluster_name, base_url=settings.base_url)
-    return Composer(renderer, base_url=settings.base_url, secret_key=lambda: signing.resolve(settings).secret_key,
+    return Composer(Renderer.for_settings(settings), base_url=settings.base_url,
+                    secret_key=lambda: signing.resolve(settings).secret_key,
                     cluster_default_language=settings.default_language, dkim=dkim)
 
 

@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 
 from crm.campaigns import service as campaigns
 from crm.db import utcnow
+from crm.demo.data import CLUSTER
 from crm.models import Event, EventKind
 from crm.models.campaigns import Campaign
+from crm.rendering import Renderer
+from crm.settings import Settings
 
 NEWSLETTER = {
     "fr": ("La lettre du cluster — {{ contact.first_name or 'bonjour' }}",
@@ -64,6 +67,23 @@ def create(session: Session, *, renderer: Any, from_address: str, from_name: str
         )
         ids.append(invitation.id)
     return ids
+
+
+def settings_for(settings: Settings) -> Settings:
+    """The settings the demo sends with: the name of the cluster it builds (messages' footer,
+    and the sender's name), unless the person set CRM_CLUSTER_NAME (in the environment or
+    ./.env) themselves. CRM_FROM_NAME, when set, still names the sender."""
+    if "cluster_name" in settings.model_fields_set:
+        return settings
+    return settings.model_copy(update={"cluster_name": CLUSTER})
+
+
+def prepare(session: Session, settings: Settings) -> tuple[list[int], list[int]]:
+    """Create (once) and start the demo's campaigns, checked and signed as ``settings`` say
+    (give it `settings_for`'s); returns every demo campaign and those now sending."""
+    ids = create(session, renderer=Renderer.for_settings(settings), from_address=settings.from_address,
+                 from_name=settings.sender_name)
+    return ids, start(session, ids)
 
 
 def start(session: Session, ids: list[int]) -> list[int]:

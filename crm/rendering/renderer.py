@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import Template, TemplateError as JinjaError, TemplateSyntaxError
 from jinja2.sandbox import SecurityError
@@ -42,6 +43,9 @@ from crm.rendering.schemes import guard_dynamic_urls
 from crm.rendering.tags import TagProtector
 from crm.rendering.validation import check_content
 from crm.rendering.variables import namespace, sample_namespace
+
+if TYPE_CHECKING:
+    from crm.settings import Settings
 
 MAX_SUBJECT_CHARS = 300
 MAX_BODY_CHARS = 200_000
@@ -168,6 +172,14 @@ class Renderer:
         self._cache: OrderedDict[tuple[str, str, str], PreparedTemplate] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.RLock()
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Renderer:
+        """The renderer every way in uses (the cluster's name and public address come from the
+        settings). Checking a template is a rendering call, and this is all it needs: no
+        transport, no link secret, no DKIM key (`campaigns create` and the demo validate
+        with it; the send engine's `Composer` wraps the same)."""
+        return cls(cluster_name=settings.cluster_name, base_url=settings.base_url)
 
     # -- languages -------------------------------------------------------------------------
     def languages(self) -> list[str]:

@@ -175,6 +175,13 @@ def save(session: Session, name: str, rule_text: str, description: str | None = 
     return segment, members
 
 
+def create_saved(session: Session, name: str, rule_text: str, description: str | None = None) -> dict[str, Any]:
+    """`segments create`: `save`, answered as the stored segment with the number of contacts
+    it selects now."""
+    segment, members = save(session, name, rule_text, description)
+    return describe(segment) | {"count": members}
+
+
 _OPEN = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
+from email import policy
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from crm import contacts, fields, organisations, perception
+from crm.campaigns import preview
+from crm.campaigns import service as campaigns
+from crm.demo import campaigns as demo_campaigns
 from crm.demo import cluster as demo
+from crm.demo.data import CLUSTER
 from crm.errors import CRMError, ValidationError
 from crm.models import (
     AssessmentSource,
@@ -33,6 +40,9 @@ from crm.models import (
     TargetGroup,
     interaction_contacts,
 )
+from crm.settings import Settings
+from tests.support.cli import CrmRunner
+from tests.support.processes import RedisServer, Workers, wait_until
 
 TODAY = date(2026, 3, 15)
 NOW = datetime.combine(TODAY, time(0), timezone.utc)
@@ -280,13 +290,65 @@ def test_statements_do_not_grow_with_contacts(session: Session) -> None:
     assert sizes[1] < 200 and sizes[1] - sizes[0] <= 10, sizes
 
 
+# ---- the name it sends under ---------------------------------------------------------------
+
+
+@pytest.fixture
+def nothing_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder, and no CRM_* variable: the settings of a person who set nothing."""
+    for name in [n for n in os.environ if n.startswith("CRM_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_the_demo_sends_as_the_cluster_it_builds_unless_the_person_named_one(
+        nothing_set: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = demo_campaigns.settings_for(Settings())
+    assert (plain.cluster_name, plain.sender_name) == (CLUSTER, CLUSTER)
+    monkeypatch.setenv("CRM_FROM_NAME", "Équipe d'animation")
+    sender = demo_campaigns.settings_for(Settings())
+    assert (sender.cluster_name, sender.sender_name) == (CLUSTER, "Équipe d'animation")
+    monkeypatch.delenv("CRM_FROM_NAME")
+    (nothing_set / ".env").write_text('CRM_CLUSTER_NAME="Pôle Agri-Ouest"\n', encoding="utf-8")
+    named = demo_campaigns.settings_for(Settings())
+    assert (named.cluster_name, named.sender_name) == ("Pôle Agri-Ouest", "Pôle Agri-Ouest")
+    monkeypatch.setenv("CRM_CLUSTER_NAME", "Cluster CRM demo")  # the default's value, but set by the person
+    assert demo_campaigns.settings_for(Settings()).cluster_name == "Cluster CRM demo"
+
+
+def test_the_demo_campaigns_carry_the_name_in_the_sender_and_the_footer(session: Session, nothing_set: Path) -> None:
+    settings = demo_campaigns.settings_for(Settings())
+    demo.build(session, contacts=demo.MIN_CONTACTS)
+    ids, started = demo_campaigns.prepare(session, settings)
+    assert len(ids) == 2 and started == ids
+    assert [campaigns.get(session, i).from_name for i in ids] == [CLUSTER, CLUSTER]
+    reader = session.scalar(select(Contact.email).where(Contact.language == "fr", Contact.email.is_not(None)))
+    message = email.message_from_bytes(preview.show(session, settings, ids[0], reader).message, policy=policy.default)
+    assert message["From"].addresses[0].display_name == CLUSTER
+    assert f"membre de {CLUSTER}." in message.get_body(("plain",)).get_content()
+    assert demo_campaigns.prepare(session, settings) == (ids, ids)  # once: a second run finds them
+
+
 # ---- the real `crm` entry point --------------------------------------------------------
+
+
+def _sender_and_footer(outbox: Path) -> set[tuple[str, bool]]:
+    """Each message's From display name, and whether its text part names that cluster."""
+    seen = set()
+    for path in outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        name = message["From"].addresses[0].display_name
+        seen.add((name, f"{name}." in message.get_body(("plain",)).get_content()))
+    return seen
 
 
 @pytest.mark.cli
 @pytest.mark.slow
 def test_cli_demo_in_an_empty_folder(crm_cli: Any) -> None:
-    first = crm_cli("demo", "--json").json()
+    run = crm_cli("demo", "--json")
+    assert run.err == ""  # nothing but the answer: no warning (dramatiq's middleware one was seen here)
+    first = run.json()
     assert (Path(crm_cli.cwd) / "crm.db").is_file()
     assert first["already_existed"] is False and first["database"] == "sqlite:///./crm.db"
     assert first["contacts"]["total"] == 300 and min(first["contacts"]["by_target"].values()) > 0
@@ -296,6 +358,7 @@ def test_cli_demo_in_an_empty_folder(crm_cli: Any) -> None:
     assert all(c["status"] == "finished" and c["sent"] > 0 and c["pending"] == 0 for c in sent.values())
     outbox = list((Path(crm_cli.cwd) / "outbox").glob("*.eml"))
     assert len(outbox) == sum(c["sent"] for c in sent.values())
+    assert _sender_and_footer(Path(crm_cli.cwd) / "outbox") == {(CLUSTER, True)}  # the cluster it built
     second = crm_cli("demo", "--json").json()
     assert second["already_existed"] is True
     assert len(list((Path(crm_cli.cwd) / "outbox").glob("*.eml"))) == len(outbox)  # nothing sent twice
@@ -308,6 +371,46 @@ def test_cli_demo_in_an_empty_folder(crm_cli: Any) -> None:
     assert {c["language"] for c in listed} >= {"fr", "en", "ar"}
     water = crm_cli("contacts", "list", "--tag", "water", "--json", "--limit", "1000").json()
     assert 0 < len(water) < 300
+
+
+@pytest.mark.cli
+@pytest.mark.slow
+def test_cli_demo_sends_under_the_names_the_person_set(tmp_path: Path) -> None:
+    named = CrmRunner(tmp_path / "named")
+    named.cwd.mkdir()
+    named.env["CRM_CLUSTER_NAME"] = "Pôle Agri-Ouest"
+    assert named("demo", "--contacts", str(demo.MIN_CONTACTS), "--json").json()["cluster"] == CLUSTER
+    assert _sender_and_footer(named.cwd / "outbox") == {("Pôle Agri-Ouest", True)}
+
+    sender = CrmRunner(tmp_path / "sender")
+    sender.cwd.mkdir()
+    (sender.cwd / ".env").write_text("CRM_FROM_NAME=Équipe d'animation\n", encoding="utf-8")
+    sender("demo", "--contacts", str(demo.MIN_CONTACTS), "--json")
+    outbox = list((sender.cwd / "outbox").glob("*.eml"))
+    assert outbox and {email.message_from_bytes(p.read_bytes(), policy=policy.default)["From"].addresses[0].display_name
+                       for p in outbox} == {"Équipe d'animation"}
+    assert all(f"{CLUSTER}." in email.message_from_bytes(p.read_bytes(), policy=policy.default)
+               .get_body(("plain",)).get_content() for p in outbox)  # the footer still names the cluster
+
+
+@pytest.mark.cli
+@pytest.mark.slow
+def test_cli_demo_on_a_broker_then_crm_worker_print_no_warning(crm_cli: Any) -> None:
+    """dramatiq says "You're adding a middleware of the same type twice" when a middleware is
+    added to a broker that has one (it was: a dramatiq Worker started on the stub broker for
+    each demo campaign, in one process). Neither the demo's enqueue nor the worker may say it."""
+    with RedisServer() as redis, Workers(crm_cli.cwd, {"CRM_BROKER_URL": redis.url}) as workers:
+        crm_cli.env["CRM_BROKER_URL"] = redis.url
+        run = crm_cli("demo", "--contacts", str(demo.MIN_CONTACTS), "--json")
+        assert run.err == ""
+        ids = [c["id"] for c in run.json()["campaigns"]]
+        assert ids and {c["status"] for c in run.json()["campaigns"]} == {"sending"}  # queued for the workers
+        workers.start()
+        wait_until(lambda: all(crm_cli("campaigns", "status", str(i), "--json").json()["status"] == "finished"
+                               for i in ids), 90, "the worker to send the demo campaigns", interval=0.5)
+        workers.stop_all()
+        log = workers.logs[0].read_text(errors="replace")
+        assert "crm worker:" in log and "middleware" not in log, log[-3000:]
 
 
 @pytest.mark.cli

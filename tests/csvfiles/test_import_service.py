@@ -390,6 +390,7 @@ def test_the_summary_names_the_file_encoding_and_delimiter(session: Session, tmp
         "created": 1, "updated": 0, "skipped": 0, "rejected": [], "new_custom_fields": [], "ignored_columns": [],
         "organisations_updated": 0, "consent_recorded": 0, "consent_kept_out": 0,
     }
+    assert list(result.as_dict())[:5] == ["created", "updated", "skipped", "rejected", "file"]  # the contract's first
 
 
 def test_progress_is_reported_every_thousand_rows(session: Session, tmp_path: Path) -> None:

@@ -407,3 +407,28 @@ def test_per_recipient_render_is_fast(renderer: Renderer) -> None:
     for _ in range(200):
         prepared.render(RECIPIENT, LINKS, EXTRA)
     assert (time.perf_counter() - start) / 200 < 0.02  # far below one premailer run
+
+
+def test_the_renderer_of_the_settings_needs_no_transport_no_secret_and_no_key(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`campaigns create` and the demo check templates with `Renderer.for_settings`: the DKIM
+    key (read by the send's `Composer`), the link secret and the mail server are not needed."""
+    import subprocess
+
+    from crm.delivery import runtime
+    from crm.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "1024"], check=True, capture_output=True)
+    settings = Settings(cluster_name=CLUSTER, base_url=BASE, dkim_selector="s1", dkim_key_file=key,
+                        smtp_url="smtp://127.0.0.1:1")  # real mail without a secret: no transport can be made
+    key.unlink()  # gone since the settings were read: only signing may miss it
+    with pytest.raises(FileNotFoundError):
+        runtime.composer(settings)
+
+    renderer = Renderer.for_settings(settings)
+    message = renderer.prepare("newsletter", content("fr", body="[Agenda](/agenda)")).render(RECIPIENT, LINKS)
+    assert (renderer.cluster_name, renderer.base_url) == (CLUSTER, BASE)
+    assert CLUSTER in message.html and f'href="{BASE}/agenda"' in message.html
+    assert not (tmp_path / ".crm-secret").exists()

@@ -461,6 +461,19 @@ def test_saved_segments_are_evaluated_when_used(world: World) -> None:
     assert {r["name"]: r.get("count") for r in rows}["skeptics"] == 2
 
 
+def test_create_saved_answers_the_stored_segment_and_its_count_now(world: World) -> None:
+    session = world.session
+    data = service.create_saved(session, "Agri Skeptics", "tag = agrifood and perception = sceptique", "to convince")
+    stored = service.get(session, "agri_skeptics")
+    assert data == service.describe(stored) | {"count": 3}
+    assert list(data) == ["name", "kind", "rule", "description", "id", "created_at", "count"]
+    assert (data["name"], data["rule"]) == ("agri_skeptics", "tag = agrifood and perception = skeptic")
+    assert service.create_saved(session, "nobody", "language = pt-BR")["count"] == 0
+    with pytest.raises(SegmentError):
+        service.create_saved(session, "oops", "langage = fr")
+    assert session.scalars(select(Segment.name).order_by(Segment.name)).all() == ["agri_skeptics", "nobody"]
+
+
 def test_saving_refuses_bad_rules_and_names_and_changes_nothing(world: World) -> None:
     session = world.session
     service.create(session, "francophones", "language = fr")
