@@ -71,11 +71,13 @@ class LazyGroup(click.Group):
 @click.option("--debug", is_flag=True, help="show the traceback when a command fails (or CRM_DEBUG=1)")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
-    """Cluster CRM: contacts, interactions, campaigns and indicators of an innovation cluster.
+    """Cluster CRM: the contacts, organisations, interactions, events, segments and campaigns
+    of an innovation cluster.
 
     Configuration comes from CRM_* environment variables or ./.env (see README). A failure
-    prints one line and exits with 64 usage, 65 bad data, 66 no such input, 69 service
-    unavailable, 75 temporary failure, 78 configuration, 1 anything else.
+    prints one line on stderr and exits with 64 usage, 65 bad data, 66 no such input, 69
+    service unavailable, 75 temporary failure, 78 configuration, 1 a bug, 130 interrupted,
+    141 the reader of the output went away; --debug adds the traceback.
     """
     _DEBUG[0] = debug
     context = Context()
@@ -86,9 +88,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command()
 @pass_ctx
 def init(ctx: Context) -> None:
-    """Create or upgrade the database (the only command that upgrades one holding data).
+    """Create or upgrade the database.
 
-    Safe to run from several places at once: the others wait, then find it done."""
+    The only command that upgrades a database holding data (long-running processes refuse
+    to start until it is done). Safe to run from several places at once: the others wait,
+    then find it done."""
     from crm import migrate
     from crm.db import make_engine
     from crm.settings import get_settings
