@@ -28,47 +28,74 @@ BROKERS = ("redis://", "rediss://", "unix://", "amqp://", "amqps://")
 
 
 class Settings(BaseSettings):
+    """Every CRM_* setting. Each description is the "meaning" cell of the README's settings
+    table, word for word (Markdown; tests/store/test_settings_table.py compares them), so
+    that a setting and its documentation change together."""
+
     model_config = SettingsConfigDict(env_prefix="CRM_", env_file=".env", extra="ignore")
 
     database_url: str = Field(
         "sqlite:///./crm.db",
-        description="SQLAlchemy URL; postgresql+psycopg://user@host/db for production",
+        description="`sqlite:///path/file.db` or `postgresql+psycopg://user:pass@host/db` (`postgresql://` too); "
+                    "no other database, no in-memory SQLite",
     )
     broker_url: str | None = Field(
-        None, description="redis:// or amqp:// URL; unset = in-process worker"
+        None, description="`redis://host:6379/0` or `amqp://user:pass@host:5672/` (a password or database the "
+                          "broker refuses: 78 at `send` and at `crm worker`'s start); unset: an in-process worker",
     )
     smtp_url: str | None = Field(
-        None, description="smtp://user:pass@host:port (smtps:// for TLS); unset = .eml outbox"
+        None, description="`smtp://user:pass@host:587` (STARTTLS) or `smtps://…:465`; unset: `.eml` files in "
+                          "the outbox",
     )
-    outbox_dir: Path = Field(Path("outbox"), description="where .eml files go without SMTP")
+    outbox_dir: Path = Field(Path("outbox"), description="where `.eml` files go when no SMTP server is set "
+                                                         "(blank: the default)")
     secret_key: str | None = Field(
         None,
-        description="signs unsubscribe, tracking and RSVP links; required with CRM_SMTP_URL "
-                    "(unset: a random one kept in ./.crm-secret, see crm.signing)",
+        description="signs unsubscribe, tracking and RSVP links; **required** (32+ characters of your own) once "
+                    "`CRM_SMTP_URL` is set; unset: a random secret made once and kept in `.crm-secret`",
     )
-    base_url: str = Field("http://localhost:8000", description="public URL of `crm serve`")
-    timezone: str = Field("Europe/Paris", description="the cluster's local time zone")
-    default_language: str = Field("fr", description="fallback language for content")
+    base_url: str = Field("http://localhost:8000",
+                          description="public address of `crm serve`, a path allowed (`https://host/crm`), no `?` "
+                                      "or `#`; **required** (a public https address) once `CRM_SMTP_URL` is set")
+    timezone: str = Field("Europe/Paris",
+                          description="the cluster's local time (dates typed on the command line: years "
+                                      "1900–2999; a time skipped by the clock change is refused, naming it; a "
+                                      "repeated one is taken the first time, with a note)")
+    default_language: str = Field("fr", description="content language when a contact has none (a language tag: "
+                                                    "`fr`, `en`, `pt-BR`)")
     cluster_name: str = Field("Cluster CRM demo", min_length=1, max_length=200,
-                              description="name shown in messages")
+                              description="the cluster's name in messages")
     sql_echo: bool = Field(False, description="log every SQL statement")
     sqlite_busy_timeout: float = Field(30.0, ge=0.1, le=3600,
-                                       description="seconds a SQLite statement waits for another process's lock")
-    from_address: str = Field("animation@cluster.example.org", max_length=254, description="sender of campaigns")
-    from_name: str | None = Field(None, max_length=200, description="sender name (default: the cluster's name)")
+                                       description="seconds a SQLite statement waits for another process's write "
+                                                   "lock (0.1 to 3,600); past it, a sending worker waits and tries "
+                                                   "again, holding what it must write")
+    from_address: str = Field("animation@cluster.example.org", max_length=254,
+                              description="sender of campaigns (`--from` overrides)")
+    from_name: str | None = Field(None, max_length=200, description="sender name; unset: the cluster's name")
     rate_limit: float | None = Field(None, ge=0.001, le=10_000,
-                                     description="messages per second over all campaigns and workers")
-    delivery_batch_size: int = Field(100, ge=1, le=10_000, description="deliveries a worker claims at once")
+                                     description="messages per second over every campaign and worker, 0.001 to "
+                                                 "10,000 (per campaign: `--rate`); unset: no limit")
+    delivery_batch_size: int = Field(100, ge=1, le=10_000,
+                                     description="deliveries a worker claims at once (1 to 10,000)")
     delivery_lease_seconds: float = Field(60.0, ge=5, le=86_400,
-                                          description="after this, a dead worker's claims are taken back")
-    delivery_max_attempts: int = Field(5, ge=1, le=100, description="attempts on 4xx replies before a delivery fails")
+                                          description="after this, a dead worker's claimed deliveries are taken "
+                                                      "back (5 s to 1 day)")
+    delivery_max_attempts: int = Field(5, ge=1, le=100,
+                                       description="attempts on 4xx replies before a delivery fails (1 to 100)")
     retry_base_seconds: float = Field(60.0, ge=1, le=86_400,
-                                      description="first retry delay after a 4xx; doubles each time")
-    worker_processes: int = Field(2, ge=1, le=256, description="`crm worker` processes")
-    worker_threads: int = Field(1, ge=1, le=256, description="threads per `crm worker` process")
-    dkim_selector: str | None = Field(None, description="DKIM selector; signing is on when the key file is set")
-    dkim_domain: str | None = Field(None, description="DKIM d= domain (default: the sender's domain)")
-    dkim_key_file: Path | None = Field(None, description="PEM private key for DKIM signing")
+                                      description="first retry delay after a 4xx (1 s to 1 day); doubles each time "
+                                                  "(capped at 6 h)")
+    worker_processes: int = Field(2, ge=1, le=256,
+                                  description="how many `crm worker` processes `send` feeds in parallel (1 to 256)")
+    worker_threads: int = Field(1, ge=1, le=256, description="threads per `crm worker` (1 to 256)")
+    dkim_selector: str | None = Field(None, description="DKIM selector, published in DNS as "
+                                                        "`selector._domainkey.domain`; needed with "
+                                                        "`CRM_DKIM_KEY_FILE`")
+    dkim_domain: str | None = Field(None, description="DKIM `d=` domain; unset: the domain of `CRM_FROM_ADDRESS`")
+    dkim_key_file: Path | None = Field(None, description="PEM RSA private key: when it is set, messages are "
+                                                         "DKIM-signed (covering From, Subject, List-Unsubscribe, "
+                                                         "List-Unsubscribe-Post …)")
 
     @property
     def sender_name(self) -> str:

@@ -1,4 +1,4 @@
-"""The running store: engine, session factory, and the schema brought up to date."""
+"""The running store: engine and session factory, on a database whose schema is at head."""
 
 from __future__ import annotations
 
@@ -20,13 +20,20 @@ class Store:
     sessions: sessionmaker[Session]
 
     @classmethod
-    def open(cls, settings: Settings | None = None, *, upgrade: bool = True) -> Store:
-        """Connect; on a new or older database, create or upgrade the schema first."""
+    def open(cls, settings: Settings | None = None, *, create_if_empty: bool = True) -> Store:
+        """Connect, and refuse (exit 78, "run `crm init`") a schema that is not at head.
+
+        ``create_if_empty``: an empty database gets its schema here (the short-lived
+        commands, so that `crm demo` is one command); long-running processes pass False and
+        never change the schema (`crm.migrate.require_head` says why)."""
         settings = settings or get_settings()
         engine = make_engine(settings.database_url, echo=settings.sql_echo,
                              busy_timeout=settings.sqlite_busy_timeout)
-        if upgrade:
-            migrate.ensure_schema(engine)
+        try:
+            migrate.require_head(engine, create_if_empty=create_if_empty)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine, make_session_factory(engine))
 
     @contextmanager

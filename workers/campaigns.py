@@ -25,7 +25,7 @@ def _engine() -> Engine:
     global _store
     with _store_lock:
         if _store is None:
-            _store = Store.open(get_settings())
+            _store = Store.open(get_settings(), create_if_empty=False)  # a worker never migrates
     if getattr(_local, "engine", None) is None:
         # Imported here: enqueuing (`crm campaigns send`) needs the actor, not the renderer.
         from crm.delivery import runtime

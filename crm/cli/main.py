@@ -31,6 +31,15 @@ class Context:
             self._store = Store.open()
         return self._store
 
+    def long_running(self) -> Store:
+        """The start-up check of a long-running process (`crm worker`, later `crm serve` and
+        `crm scheduler`): its store, on a schema already at head, or `ConfigError` (exit 78,
+        "run `crm init`"). Many of them start at once, on many hosts: none may create or
+        upgrade the schema, or they would race on it (Alembic takes no lock of its own)."""
+        if self._store is None:
+            self._store = Store.open(create_if_empty=False)
+        return self._store
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -62,11 +71,13 @@ class LazyGroup(click.Group):
 @click.option("--debug", is_flag=True, help="show the traceback when a command fails (or CRM_DEBUG=1)")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
-    """Cluster CRM: contacts, interactions, campaigns and indicators of an innovation cluster.
+    """Cluster CRM: the contacts, organisations, interactions, events, segments and campaigns
+    of an innovation cluster.
 
     Configuration comes from CRM_* environment variables or ./.env (see README). A failure
-    prints one line and exits with 64 usage, 65 bad data, 66 no such input, 69 service
-    unavailable, 75 temporary failure, 78 configuration, 1 anything else.
+    prints one line on stderr and exits with 64 usage, 65 bad data, 66 no such input, 69
+    service unavailable, 75 temporary failure, 78 configuration, 1 a bug, 130 interrupted,
+    141 the reader of the output went away; --debug adds the traceback.
     """
     _DEBUG[0] = debug
     context = Context()
@@ -77,22 +88,25 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @cli.command()
 @pass_ctx
 def init(ctx: Context) -> None:
-    """Create or upgrade the database."""
+    """Create or upgrade the database.
+
+    The only command that upgrades a database holding data (long-running processes refuse
+    to start until it is done). Safe to run from several places at once: the others wait,
+    then find it done."""
     from crm import migrate
     from crm.db import make_engine
     from crm.settings import get_settings
 
-    engine = make_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_engine(settings.database_url, busy_timeout=settings.sqlite_busy_timeout)
     try:
-        before = migrate.current_revision(engine)
-        applied = migrate.ensure_schema(engine)
-        after = migrate.current_revision(engine)
+        done = migrate.ensure_schema(engine)
     finally:
         engine.dispose()
-    if applied:
-        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+    if done.applied:
+        click.echo(f"database upgraded from {done.before or 'empty'} to {done.after}")
     else:
-        click.echo(f"database already at {after}")
+        click.echo(f"database already at {done.after}")
 
 
 def _debugging() -> bool:

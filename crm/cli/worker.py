@@ -21,6 +21,7 @@ def worker(ctx: Context, threads: int | None, watch_interval: float) -> None:
     """Send campaigns and start scheduled ones. With CRM_BROKER_URL (redis:// or amqp://):
     a dramatiq worker on the queue, as many processes as you like. Without: one process
     that sends in-process (run only one)."""
+    ctx.long_running()  # a schema not at head: refused (78, "run `crm init`"), never migrated here
     from crm.delivery import runtime
 
     settings = get_settings()

@@ -1,7 +1,9 @@
 """Segments at use time: the one compiled query, counts, previews, and saved segments.
 
-`contact_ids_query` is the single query that count, preview, export and sending use; it
-selects ``contacts.id`` only, so a campaign can ``INSERT INTO deliveries … SELECT`` from it.
+`contact_ids_query` is the single query behind counting (`count`: previews, `segments list
+--count`, saving a segment, checking a campaign's segment), `preview` and sending; it selects
+``contacts.id`` only, so a campaign's send (`crm.campaigns.materialise`) can
+``INSERT INTO deliveries … SELECT`` from it.
 Nothing about membership is stored: a saved segment is a name for a rule.
 """
 
@@ -33,7 +35,7 @@ MAX_NAME = 80  # fields.slug keeps 80 characters: a longer name would be cut, an
 
 
 def contact_ids_query(rule: Rule | str, now: datetime | None = None) -> Select[tuple[int]]:
-    """SELECT contacts.id WHERE <rule>: the one query behind count, export and send.
+    """SELECT contacts.id WHERE <rule>: the one query behind `count`, `preview` and a send.
 
     ``rule`` is a rule tree or rule text (names of segments need `resolve`, which needs a
     session). Usable as a subquery: ``Contact.id.in_(contact_ids_query(rule))``.

@@ -128,6 +128,7 @@ def test_default_language_xx_is_configuration_for_create(crm_cli: CrmRunner) -> 
 
 @pytest.mark.slow
 def test_worker_on_a_redis_database_that_does_not_exist_stops_at_once(crm_cli: CrmRunner) -> None:
+    crm_cli("init")  # a worker refuses a database without its schema before it looks at the broker
     with RedisServer() as redis:
         crm_cli.env["CRM_BROKER_URL"] = redis.url.rsplit("/", 1)[0] + "/99"
         started = time.monotonic()
