@@ -35,7 +35,8 @@ class Context:
         """The start-up check of a long-running process (`crm worker`, later `crm serve` and
         `crm scheduler`): its store, on a schema already at head, or `ConfigError` (exit 78,
         "run `crm init`"). Many of them start at once, on many hosts: none may create or
-        upgrade the schema, or they would race on it (Alembic takes no lock of its own)."""
+        upgrade the schema, or they would race on it (Alembic takes no lock of its own). Call
+        it first: `store` would create the schema of an empty database."""
         if self._store is None:
             self._store = Store.open(create_if_empty=False)
         return self._store
