@@ -149,6 +149,36 @@ def test_due_and_lease_expired_select_exactly_the_rows_that_can_move(shared: Sto
     assert expired == {ids[3], ids[4]}
 
 
+def test_needing_workers_finds_the_sending_campaigns_nobody_is_on(store: Store) -> None:
+    """The watchdog's question, one campaign per answer: due work and no live lease (A: its
+    queue message was lost; C: its worker died), or nothing open left (D: done, not yet
+    marked finished). Not B (a worker holds a live lease), not E (nothing due before its
+    retries), not F (paused). A lease end left on a row that is no longer leased (A's sent
+    row) is no live lease; one campaign's live lease does not hide another's need."""
+    h.add_contacts(store, 3)
+    names = "ABCDEF"
+    ids = {}
+    for name in names:
+        ids[name] = h.newsletter(store)
+        h.start(store, ids[name])
+    now = utcnow()
+    with store.transaction() as session:
+        def rows(name: str) -> list[int]:
+            return list(session.scalars(select(Delivery.id).where(Delivery.campaign_id == ids[name]).order_by(Delivery.id)))
+
+        def set_rows(row_ids: list[int], **values: Any) -> None:
+            session.execute(update(Delivery).where(Delivery.id.in_(row_ids)).values(**values))
+
+        set_rows(rows("A")[:1], status="sent", lease_expires_at=now + timedelta(hours=1))
+        set_rows(rows("B")[:1], status="claimed", lease_owner="w#1", lease_expires_at=now + timedelta(seconds=30))
+        set_rows(rows("C"), status="claimed", lease_owner="dead#1", lease_expires_at=now - timedelta(seconds=1))
+        set_rows(rows("D"), status="sent")
+        set_rows(rows("E"), next_attempt_at=now + timedelta(hours=1))
+        campaigns.pause(session, ids["F"])
+    with store.transaction() as session:
+        assert queries.needing_workers(session, now) == [ids["A"], ids["C"], ids["D"]]
+
+
 # ---- extend_lease, release, undelay -----------------------------------------------------------
 
 def test_extend_lease_moves_only_the_workers_open_rows(shared: Store) -> None:
