@@ -21,7 +21,7 @@ from crm.mail.outbox import OutboxTransport
 from crm.mail.transport import SendResult
 from crm.models import ConsentAction, ConsentEvent, ConsentSource, ConsentTopic, Contact
 from crm.models.campaigns import Campaign
-from crm.models.deliveries import Delivery, Suppression, SuppressionReason
+from crm.models.deliveries import Delivery, DeliveryStatus, Suppression, SuppressionReason
 from crm.store import Store
 from tests.support import delivery as h
 
@@ -61,6 +61,33 @@ def _claim(store: Store, campaign_id: int, worker: str, size: int, *, now: datet
     with store.transaction() as session:
         campaign = session.get(Campaign, campaign_id)
         return queries.claim_batch(session, campaign, worker=worker, size=size, lease=lease, now=now)
+
+
+# ---- materialise ------------------------------------------------------------------------------
+
+def test_materialise_adds_each_member_once_and_only_the_new_ones_again(store: Store) -> None:
+    """One pending row per member, stamped with the time given (in any zone: stored as its
+    UTC instant); run again, it adds only the members who have no row yet (a contact who
+    joined the segment), never a second row."""
+    from zoneinfo import ZoneInfo
+
+    from crm.segments import service as segments
+
+    first = h.add_contacts(store, 3, domain="m.example.org")
+    campaign_id = h.newsletter(store, segment="email_domain = m.example.org")
+    now = utcnow().astimezone(ZoneInfo("Europe/Paris")) - timedelta(minutes=7)
+    members = segments.contact_ids_query("email_domain = m.example.org", now=now)
+    with store.transaction() as session:
+        assert queries.materialise(session, session.get(Campaign, campaign_id), members, now) == 3
+        assert queries.materialise(session, session.get(Campaign, campaign_id), members, now) == 0
+    later = h.add_contacts(store, 1, start=3, domain="m.example.org")
+    with store.transaction() as session:
+        assert queries.materialise(session, session.get(Campaign, campaign_id), members, now + timedelta(minutes=1)) == 1
+        rows = session.execute(select(Delivery.contact_id, Delivery.status, Delivery.attempts, Delivery.resent_after_crash,
+                                      Delivery.created_at).where(Delivery.campaign_id == campaign_id)
+                               .order_by(Delivery.contact_id)).all()
+    assert [tuple(r) for r in rows] == [(c, DeliveryStatus.PENDING, 0, False, now) for c in first] + [
+        (later[0], DeliveryStatus.PENDING, 0, False, now + timedelta(minutes=1))]
 
 
 # ---- claim_batch ------------------------------------------------------------------------------
