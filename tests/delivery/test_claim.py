@@ -68,26 +68,38 @@ def _claim(store: Store, campaign_id: int, worker: str, size: int, *, now: datet
 def test_materialise_adds_each_member_once_and_only_the_new_ones_again(store: Store) -> None:
     """One pending row per member, stamped with the time given (in any zone: stored as its
     UTC instant); run again, it adds only the members who have no row yet (a contact who
-    joined the segment), never a second row."""
+    joined the segment), never a second row. Its suppression touches only this campaign's
+    pending rows: not a row already sent to somebody who has opted out since, nor another
+    campaign's row (that campaign may need no consent)."""
     from zoneinfo import ZoneInfo
 
+    from crm import consent
     from crm.segments import service as segments
 
     first = h.add_contacts(store, 3, domain="m.example.org")
+    statutory = h.newsletter(store, segment="email_domain = o.example.org", consent_required=False)
+    h.add_contacts(store, 1, start=10, domain="o.example.org", consent=False)
+    h.start(store, statutory)
     campaign_id = h.newsletter(store, segment="email_domain = m.example.org")
     now = utcnow().astimezone(ZoneInfo("Europe/Paris")) - timedelta(minutes=7)
     members = segments.contact_ids_query("email_domain = m.example.org", now=now)
     with store.transaction() as session:
         assert queries.materialise(session, session.get(Campaign, campaign_id), members, now) == 3
         assert queries.materialise(session, session.get(Campaign, campaign_id), members, now) == 0
+        session.execute(update(Delivery).where(Delivery.campaign_id == campaign_id, Delivery.contact_id == first[0])
+                        .values(status=DeliveryStatus.SENT))
+        consent.record(session, first[0], ConsentTopic.NEWSLETTER, ConsentAction.OPT_OUT, ConsentSource.UNSUBSCRIBE)
     later = h.add_contacts(store, 1, start=3, domain="m.example.org")
     with store.transaction() as session:
         assert queries.materialise(session, session.get(Campaign, campaign_id), members, now + timedelta(minutes=1)) == 1
         rows = session.execute(select(Delivery.contact_id, Delivery.status, Delivery.attempts, Delivery.resent_after_crash,
                                       Delivery.created_at).where(Delivery.campaign_id == campaign_id)
                                .order_by(Delivery.contact_id)).all()
-    assert [tuple(r) for r in rows] == [(c, DeliveryStatus.PENDING, 0, False, now) for c in first] + [
-        (later[0], DeliveryStatus.PENDING, 0, False, now + timedelta(minutes=1))]
+        other = session.scalars(select(Delivery.status).where(Delivery.campaign_id == statutory)).all()
+    pending = DeliveryStatus.PENDING
+    assert [tuple(r) for r in rows] == [(first[0], DeliveryStatus.SENT, 0, False, now)] + [
+        (c, pending, 0, False, now) for c in first[1:]] + [(later[0], pending, 0, False, now + timedelta(minutes=1))]
+    assert other == [pending]
 
 
 # ---- claim_batch ------------------------------------------------------------------------------
