@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import nullcontext
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from crm.demo import cluster as service
 from crm.cli.main import Context, pass_ctx
 from crm.cli.output import console, emit_json, json_option, table
+
+if TYPE_CHECKING:
+    from crm.settings import Settings
 
 
 @click.command("demo")
@@ -25,10 +28,16 @@ def demo(ctx: Context, seed: int, size: int, as_json: bool) -> None:
     Works in an empty folder with no configuration (SQLite file ./crm.db). Run again, it
     shows the demo already there; a database holding other data is refused.
     """
+    from crm.cli import sending
+    from crm.demo import campaigns as demo_campaigns
+    from crm.settings import get_settings
+
+    settings = demo_campaigns.settings_for(get_settings())
+    sending.check_ready(settings)  # a mail or broker setting that cannot work stops here, before anything is built
     busy = console.status("building the demo cluster…") if console.is_terminal and not as_json else nullcontext()
     with busy, ctx.store.transaction() as session:
         result = service.build(session, seed=seed, contacts=size)
-    result["campaigns"] = _send_campaigns(ctx)
+    result["campaigns"] = _send_campaigns(ctx, settings)
     if as_json:
         emit_json(result)
     else:
@@ -39,13 +48,11 @@ def demo(ctx: Context, seed: int, size: int, as_json: bool) -> None:
                for c in result["campaigns"]])
 
 
-def _send_campaigns(ctx: Context) -> list[dict[str, Any]]:
+def _send_campaigns(ctx: Context, settings: Settings) -> list[dict[str, Any]]:
     """The whole cycle: the demo newsletter and an invitation, sent like any campaign."""
-    from crm.demo import campaigns as demo_campaigns
     from crm.cli import sending
-    from crm.settings import get_settings
+    from crm.demo import campaigns as demo_campaigns
 
-    settings = demo_campaigns.settings_for(get_settings())
     with ctx.store.transaction() as session:
         ids, started = demo_campaigns.prepare(session, settings)
     for campaign_id in started:

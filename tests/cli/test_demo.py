@@ -431,3 +431,20 @@ def test_cli_demo_tables_on_each_backend(crm_cli_db: Any) -> None:
         assert word in out
     again = crm_cli_db("demo", "--json").json()
     assert again["already_existed"] is True and again["contacts"]["total"] == 60
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize(("settings", "code", "named"), [
+    ({"CRM_SMTP_URL": "smtp://127.0.0.1:1"}, 78, "CRM_SECRET_KEY"),  # real mail without a secret of one's own
+    ({"CRM_SMTP_URL": "smtp://127.0.0.1:1", "CRM_SECRET_KEY": "s" * 40, "CRM_BASE_URL": "https://crm.pole-agri-ouest.eu"},
+     69, "SMTP 127.0.0.1:1"),  # a mail server nobody answers at
+    ({"CRM_BROKER_URL": "redis://127.0.0.1:1/0"}, 69, "CRM_BROKER_URL"),
+])
+def test_a_demo_that_could_not_send_builds_nothing(crm_cli: CrmRunner, settings: dict[str, str], code: int,
+                                                   named: str) -> None:
+    """The send settings are checked before the cluster is built: one line, its exit code,
+    and no half-made demo left behind (no contact, no campaign)."""
+    crm_cli.env.update(settings)
+    result = crm_cli("demo", ok=False)
+    assert result.code == code and named in result.err and len(result.err.strip().splitlines()) == 1, result
+    assert not (crm_cli.cwd / "crm.db").exists() or crm_cli("contacts", "list", "--json", ok=False).out.strip() in ("", "[]")
